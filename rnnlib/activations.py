@@ -1,0 +1,58 @@
+"""Activation functions f of equation (2a), each with its derivative and its bound gamma.
+
+gamma is the bound sup |f'(a)| used by the vanishing condition of Pascanu, Mikolov and Bengio
+(2013): if sigma_max(W_hh) < 1 / gamma, then ||dh_t/dh_k|| <= (gamma * sigma_max)^(t - k).
+Introduced in notebook 01; gamma is used from notebook 04 on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise nonlinearity f with its derivative f' and the bound gamma >= |f'|.
+
+    `derivative(a, h)` returns f'(a) evaluated at the pre-activation a; h = f(a) is passed too,
+    because for tanh and sigmoid f'(a) is cheapest written in terms of h (1 - h^2, h(1 - h)).
+    """
+
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    gamma: float
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        return self.f(a)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # 1 / (1 + e^-a) written so that neither branch overflows for large |a|.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "tanh": Activation("tanh", np.tanh, lambda a, h: 1.0 - h * h, 1.0),
+    "sigmoid": Activation("sigmoid", _sigmoid, lambda a, h: h * (1.0 - h), 0.25),
+    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(a.dtype), 1.0),
+    "linear": Activation("linear", lambda a: a, lambda a, h: np.ones_like(a), 1.0),
+}
+
+
+def get_activation(activation: str | Activation) -> Activation:
+    """Return the Activation named `activation` ("tanh", "sigmoid", "relu" or "linear")."""
+    if isinstance(activation, Activation):
+        return activation
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}"
+        ) from None
