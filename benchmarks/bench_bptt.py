@@ -1,0 +1,136 @@
+"""Time forward + backward of rnnlib against a loop over its step functions and torch.nn.RNN.
+
+Prints two tables of median times and ratios:
+1. BPTT (forward + backward + loss) on the sizes of issue 2, float64 and float32:
+   rnnlib.bptt vs rnnlib.bptt_steps (the readable loop over step_forward / step_backward)
+   and, when PyTorch is installed, torch.nn.RNN + nn.Linear + cross-entropy with .backward().
+2. The full profile log10 ||dh_T/dh_k|| for every k (rnnlib.jacobians) at T = 1000, H = 64.
+
+Usage: python benchmarks/bench_bptt.py [--threads N] [--quick]
+Both libraries run with the same number of BLAS / intra-op threads (default 1). PyTorch is
+optional: nothing else in the project needs it. Speed is only measured here, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
+parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+args = parser.parse_args()
+
+# Thread counts must be fixed before numpy (and its BLAS) is imported.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+
+import numpy as np  # noqa: E402
+
+import rnnlib  # noqa: E402
+from rnnlib.jacobians import jacobian_log_norms  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # optional
+    torch = None
+
+SIZES = [(1, 25, 65, 100), (32, 100, 64, 128), (64, 200, 128, 256), (1, 1000, 16, 32)]  # (B, T, X=Y, H)
+BUDGET = 0.3 if args.quick else 1.0  # seconds of repetitions per measurement
+
+
+def median_time(fn, budget=BUDGET, min_reps=3, max_reps=200):
+    """Median wall time of fn() over repetitions filling about `budget` seconds (after a warm-up)."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < budget and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def problem(B, T, X, H, dtype):
+    rng = np.random.default_rng(0)
+    params = rnnlib.init_params(X, H, X, seed=0, dtype=dtype)
+    xs = rng.standard_normal((T, B, X)).astype(dtype)
+    targets = rng.integers(0, X, size=(T, B))
+    return params, xs, targets
+
+
+def torch_step(params, xs, targets, dtype):
+    """torch.nn.RNN + nn.Linear + cross-entropy (sum over time, mean over batch), backward."""
+    tdtype = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
+    X, H, Y = params.n_in, params.n_hidden, params.n_out
+    rnn = torch.nn.RNN(X, H, nonlinearity="tanh", bias=True, dtype=tdtype)
+    out = torch.nn.Linear(H, Y, dtype=tdtype)
+    with torch.no_grad():  # the same parameters as rnnlib (one bias suffices; b_hh stays 0)
+        rnn.weight_ih_l0.copy_(torch.from_numpy(params.W_hx))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(params.W_hh))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(params.b_h))
+        rnn.bias_hh_l0.zero_()
+        out.weight.copy_(torch.from_numpy(params.W_yh))
+        out.bias.copy_(torch.from_numpy(params.b_y))
+    x = torch.from_numpy(xs)
+    y = torch.from_numpy(targets).reshape(-1)
+    T, B = targets.shape
+
+    def step():
+        rnn.zero_grad(set_to_none=True)
+        out.zero_grad(set_to_none=True)
+        hs, _ = rnn(x)
+        logits = out(hs).reshape(T * B, Y)
+        loss = torch.nn.functional.cross_entropy(logits, y, reduction="sum") / B
+        loss.backward()
+        return loss
+
+    # Same loss as rnnlib: a check that the comparison is like for like.
+    loss_torch = float(step())
+    loss_np, _ = rnnlib.bptt(params, xs, targets)
+    assert abs(loss_torch - loss_np) <= 1e-4 * abs(loss_np), (loss_torch, loss_np)
+    return step
+
+
+def bptt_table():
+    print(f"BPTT forward + backward, median wall time, {args.threads} thread(s)"
+          + ("" if torch else "  (PyTorch not installed: torch column skipped)"))
+    header = f"{'dtype':8} {'B':>3} {'T':>5} {'X=Y':>4} {'H':>4} | {'rnnlib':>9} {'step loop':>10} {'loop/rnnlib':>11}"
+    if torch:
+        torch.set_num_threads(args.threads)
+        header += f" | {'torch':>9} {'rnnlib/torch':>12}"
+    print(header)
+    print("-" * len(header))
+    for dtype in (np.float64, np.float32):
+        for B, T, X, H in SIZES:
+            params, xs, targets = problem(B, T, X, H, dtype)
+            t_lib = median_time(lambda: rnnlib.bptt(params, xs, targets))
+            t_loop = median_time(lambda: rnnlib.bptt_steps(params, xs, targets), min_reps=2)
+            row = (f"{np.dtype(dtype).name:8} {B:>3} {T:>5} {X:>4} {H:>4} | {t_lib * 1e3:>7.2f}ms "
+                   f"{t_loop * 1e3:>8.2f}ms {t_loop / t_lib:>10.2f}x")
+            if torch:
+                t_torch = median_time(torch_step(params, xs, targets, dtype))
+                row += f" | {t_torch * 1e3:>7.2f}ms {t_lib / t_torch:>11.2f}x"
+            print(row, flush=True)
+
+
+def jacobian_table():
+    print("\nFull profile log10 ||dh_T/dh_k|| for k = 0..T (rnnlib.jacobians.jacobian_log_norms), B = 1")
+    header = f"{'T':>5} {'H':>4} | {'ord=fro':>9} {'ord=2':>9}"
+    print(header)
+    print("-" * len(header))
+    for T, H in [(1000, 64), (1000, 32), (200, 128)]:
+        params = rnnlib.init_params(16, H, 16, seed=0)
+        trace = rnnlib.forward(params, np.random.default_rng(0).standard_normal((T, 1, 16)))
+        t_fro = median_time(lambda: jacobian_log_norms(params, trace, ord="fro"))
+        t_two = median_time(lambda: jacobian_log_norms(params, trace, ord=2))
+        print(f"{T:>5} {H:>4} | {t_fro * 1e3:>7.1f}ms {t_two * 1e3:>7.1f}ms", flush=True)
+
+
+if __name__ == "__main__":
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") + f", Python {sys.version.split()[0]}")
+    bptt_table()
+    jacobian_table()
