@@ -22,7 +22,7 @@ from .core import (
     step_forward,
     step_jacobian,
 )
-from .gradcheck import check_bptt_gradients, numerical_gradient, rel_error
+from .gradcheck import check_bptt_gradients, numerical_gradient, numerical_jacobian, rel_error
 
 __all__ = [
     "ACTIVATIONS",
@@ -43,6 +43,7 @@ __all__ = [
     "step_jacobian",
     "check_bptt_gradients",
     "numerical_gradient",
+    "numerical_jacobian",
     "rel_error",
 ]
 

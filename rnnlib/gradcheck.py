@@ -13,29 +13,42 @@ import numpy as np
 
 from .core import RNNParams, bptt
 
-__all__ = ["numerical_gradient", "rel_error", "check_bptt_gradients"]
+__all__ = ["numerical_gradient", "numerical_jacobian", "rel_error", "check_bptt_gradients"]
+
+
+def numerical_jacobian(f: Callable[[], np.ndarray], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central-difference Jacobian of the array-valued f() with respect to x: f().shape + x.shape.
+
+    Numerator layout: entry [i..., j...] is d f()[i...] / d x[j...]. f takes no arguments and
+    reads x, which is perturbed in place one entry at a time and restored afterwards.
+    Costs 2 * x.size evaluations of f. Notebooks 03 and 04.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise ValueError(f"x: expected a float64 numpy array (perturbed in place), got {type(x).__name__} "
+                         f"{getattr(x, 'dtype', '')}".rstrip())
+    flat = x.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("x: expected a contiguous array that can be perturbed in place through a view")
+    out_shape = np.shape(f())
+    jac = np.zeros((int(np.prod(out_shape, dtype=int)), flat.size))
+    for j in range(flat.size):
+        old = flat[j]
+        flat[j] = old + eps
+        f_plus = np.array(f(), dtype=np.float64).reshape(-1)
+        flat[j] = old - eps
+        f_minus = np.array(f(), dtype=np.float64).reshape(-1)
+        flat[j] = old
+        jac[:, j] = (f_plus - f_minus) / (2 * eps)
+    return jac.reshape(out_shape + x.shape)
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar f() with respect to the array x, same shape as x.
 
-    f takes no arguments and reads x, which is perturbed in place one entry at a time and
-    restored afterwards. Costs 2 * x.size evaluations of f.
+    The scalar case of `numerical_jacobian`: f takes no arguments and reads x, which is perturbed
+    in place one entry at a time and restored afterwards. Costs 2 * x.size evaluations of f.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise ValueError(f"x: expected a float64 numpy array (perturbed in place), got {type(x).__name__} "
-                         f"{getattr(x, 'dtype', '')}".rstrip())
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: writing flat writes x
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        f_plus = f()
-        flat[i] = old - eps
-        f_minus = f()
-        flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
+    return numerical_jacobian(f, x, eps)
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:

@@ -143,6 +143,11 @@ def jacobian_log_singular_values(params: RNNParams, trace: Trace, t: int | None 
     Row k, column j is log10 sigma_j(dh_t/dh_k). Shows that every singular value, not just the
     largest, shrinks or grows geometrically with the lag t - k (notebook 04). Zero singular
     values give -inf.
+
+    Limit: the product is stored rescaled to unit norm, so its entries carry rounding errors of
+    about 1e-16 relative to sigma_1. Singular values more than about 1e13 below sigma_1 in the
+    same row are rounding noise, not the true values (notebook 04 cuts them off). Exact small
+    singular values of very long products need a QR-based method (as for Lyapunov exponents).
     """
     params = _check_params(params)
     fprime = _fprime(params, trace)

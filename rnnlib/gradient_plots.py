@@ -1,0 +1,315 @@
+"""Figures of the BPTT gradient taken apart and of Jacobian products (notebooks 03 and 04).
+
+Every function returns a matplotlib Figure created through pyplot (nothing is shown or saved here),
+so a notebook cell that calls one ends with `plt.show()`; code that builds many should
+`plt.close(fig)`. `rnnlib.figures` writes the ones listed in `FIGURES` to `figures/`. The plotting
+functions take arrays computed with `rnnlib.analysis` and `rnnlib.jacobians`; the functions in
+`FIGURES` build the same examples as the notebooks (same sizes and seeds) and plot them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import matplotlib.pyplot as plt
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from .activations import get_activation
+from .analysis import bptt_contribution_norms, lag_diagonals
+from .core import RNNParams, forward, init_params
+from .jacobians import jacobian_log_norms, jacobian_log_singular_values
+
+__all__ = [
+    "contributions_figure",
+    "jacobian_norms_figure",
+    "singular_values_figure",
+    "log_norm_figure",
+    "lag_example",
+    "norm_example_params",
+    "underflow_example",
+    "naive_log_norms",
+    "FIGURES",
+]
+
+INK = "#263238"
+NOTE = "#455A64"
+CMAP = "viridis"
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 03: the terms of dL/dW_hh by (t, k) and by lag
+# ----------------------------------------------------------------------------------------------
+
+
+def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None) -> Figure:
+    """Heatmap of ||C[t, k]|| (first entry of `norms`) and the per-term norms against the lag t - k.
+
+    norms: {label: array (T + 1, T + 1)} from `rnnlib.analysis.bptt_contribution_norms`, one per
+    setting (e.g. two initializations); all entries share T. Zeros (k > t) are left blank. Left:
+    log10 ||C[t, k]|| over loss step t and use step k. Right: every term's norm against its lag
+    (dots) and the median per lag (line), log axis. Notebook 03.
+    """
+    if not norms:
+        raise ValueError("norms: expected at least one {label: (T + 1, T + 1) array}, got an empty dict")
+    labels = list(norms)
+    first = np.asarray(norms[labels[0]])
+    if first.ndim != 2 or first.shape[0] != first.shape[1] or first.shape[0] < 3:
+        raise ValueError(f"norms[{labels[0]!r}]: expected a square array (T + 1, T + 1) with T >= 2, got {first.shape}")
+    T = first.shape[0] - 1
+    fig = plt.figure(figsize=(11.5, 4.6), layout="constrained")
+    ax_map, ax_lag = fig.subplots(1, 2, width_ratios=(1.0, 1.25))
+
+    with np.errstate(divide="ignore"):
+        logn = np.log10(first[1:, 1:])
+    logn = np.where(np.isfinite(logn), logn, np.nan)
+    im = ax_map.imshow(logn, origin="lower", cmap=CMAP, extent=(0.5, T + 0.5, 0.5, T + 0.5), aspect="equal",
+                       interpolation="nearest")
+    cb = fig.colorbar(im, ax=ax_map, shrink=0.9)
+    cb.set_label(r"$\log_{10}\,\|C_{t,k}\|_F$")
+    ax_map.set_xlabel(r"step $k$ where $W_{hh}$ is used")
+    ax_map.set_ylabel(r"loss step $t$")
+    ax_map.set_title(f"{labels[0]}:\nterms fade away from the diagonal $k = t$", fontsize=10.5)
+
+    colors = ["#1565C0", "#E65100", "#2E7D32", "#6A1B9A"]
+    for i, label in enumerate(labels):
+        A = np.asarray(norms[label])
+        if A.shape != first.shape:
+            raise ValueError(f"norms[{label!r}]: expected shape {first.shape} like the first entry, got {A.shape}")
+        diags = lag_diagonals(A)
+        c = colors[i % len(colors)]
+        for lag, d in enumerate(diags):
+            d = d[d > 0]
+            ax_lag.scatter(np.full(d.size, lag), d, s=5, color=c, alpha=0.25, lw=0)
+        med = np.array([np.median(d[d > 0]) if np.any(d > 0) else np.nan for d in diags])
+        ax_lag.plot(np.arange(T), med, color=c, lw=2, label=f"{label} (median per lag)")
+    ax_lag.set_yscale("log")
+    ax_lag.set_xlabel(r"lag $t-k$ (steps back)")
+    ax_lag.set_ylabel(r"$\|C_{t,k}\|_F$, one dot per term")
+    ax_lag.grid(True, which="major", alpha=0.3)
+    ax_lag.legend(frameon=False, fontsize=9, loc="lower left")
+    ax_lag.set_title("each step back multiplies the term by a factor < 1", fontsize=10.5)
+    fig.suptitle(title or r"Terms $C_{t,k}$ of $\partial L/\partial W_{hh}$ shrink geometrically with the lag $t-k$",
+                 fontsize=12.5, color=INK)
+    return fig
+
+
+def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float = 1 / np.sqrt(3), seed: int = 3):
+    """The model and sequence of notebook 03's lag figure: (params, xs (T, 1, V), targets (T, 1), h0 (1, H)).
+
+    A next-token task on random tokens with one-hot inputs; `scale` multiplies the default init
+    (std 1/sqrt(fan_in)); 1/sqrt(3) gives the spread of PyTorch's default uniform init
+    U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if carried over from an earlier chunk.
+    """
+    params = init_params(vocab, n_hidden, vocab, seed=seed, scale=scale)
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, vocab, size=(T + 1, 1))
+    xs = np.eye(vocab)[tokens[:-1]]
+    h0 = np.tanh(rng.standard_normal((1, n_hidden)))
+    return params, xs, tokens[1:], h0
+
+
+def _fig_contributions() -> Figure:
+    norms = {}
+    for label, scale in ((r"std $1/\sqrt{3H}$ (PyTorch default)", 1 / np.sqrt(3)), (r"std $1/\sqrt{H}$", 1.0)):
+        params, xs, targets, h0 = lag_example(scale=scale)
+        norms[label] = bptt_contribution_norms(params, xs, targets, h0)
+    return contributions_figure(norms)
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 04: ||dh_t/dh_k|| against the lag, with the bound (gamma sigma_max)^(t-k)
+# ----------------------------------------------------------------------------------------------
+
+
+def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str | None = None) -> Figure:
+    """log10 ||dh_t/dh_k||_2 against the lag, one panel per activation, with the bound dashed.
+
+    curves: {activation: {sigma_max: log10 norms by lag, shape (L + 1,)}}; entry `lag` of each
+    array is log10 ||dh_T/dh_{T - lag}||_2 (`jacobians.jacobian_log_norms(...)[::-1]`). The bound
+    lag * log10(gamma sigma_max) is drawn dashed in the same colour. Notebook 04.
+    """
+    if not curves:
+        raise ValueError("curves: expected {activation: {sigma_max: log-norms}}, got an empty dict")
+    acts = list(curves)
+    sigmas = sorted({s for c in curves.values() for s in c})
+    cmap = colormaps["plasma"]
+    color = {s: cmap(0.1 + 0.75 * i / max(len(sigmas) - 1, 1)) for i, s in enumerate(sigmas)}
+    fig = plt.figure(figsize=(4.0 * len(acts) + 0.6, 4.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(acts), sharey=False))
+    for ax, act in zip(axes, acts):
+        gamma = get_activation(act).gamma
+        lo, hi = 0.0, 0.0
+        for s in sorted(curves[act]):
+            y = np.asarray(curves[act][s])
+            lags = np.arange(y.size)
+            bound = lags * np.log10(gamma * s)
+            ax.plot(lags, y, color=color[s], lw=2, label=rf"$\sigma_{{max}} = {s:g}$")
+            ax.plot(lags, bound, color=color[s], lw=1.2, ls="--")
+            lo, hi = min(lo, np.min(y)), max(hi, np.max(y))
+        span = hi - lo
+        ax.set_ylim(lo - 0.08 * span - 0.5, hi + 0.25 * span + 1.0)
+        ax.set_xlim(0, lags[-1])
+        ax.set_title(rf"{act}, $\gamma = {gamma:g}$", fontsize=11)
+        ax.set_xlabel(r"lag $t-k$")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel(r"$\log_{10}\|\partial h_t/\partial h_k\|_2$")
+    axes[0].plot([], [], color=NOTE, ls="--", lw=1.2, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$")
+    axes[0].legend(frameon=False, fontsize=8.5, loc="lower left")
+    fig.suptitle(title or r"$\|\partial h_t/\partial h_k\|_2$ always stays below $(\gamma\,\sigma_{max})^{t-k}$"
+                 r" (dashed): a guarantee of vanishing when $\gamma\sigma_{max}<1$, never of exploding",
+                 fontsize=11.5, color=INK)
+    return fig
+
+
+def norm_example_params(sigma_max: float, n_in: int = 10, n_hidden: int = 32, seed: int = 4) -> RNNParams:
+    """Notebook 04's model: the default init with W_hh rescaled so that sigma_max(W_hh) = sigma_max.
+
+    Same direction of W_hh for every sigma_max, so curves for different scales are comparable.
+    Returns RNNParams with W_hx (H, X), W_hh (H, H), b_h (H,), W_yh (X, H), b_y (X,).
+    """
+    if not np.isfinite(sigma_max) or sigma_max <= 0:
+        raise ValueError(f"sigma_max: expected a finite number > 0, got {sigma_max!r}")
+    params = init_params(n_in, n_hidden, n_in, seed=seed)
+    W0 = params.W_hh / np.linalg.norm(params.W_hh, ord=2)
+    return params._replace(W_hh=sigma_max * W0)
+
+
+def _norm_curves(T=60, sigmas=(0.5, 1.0, 2.0, 4.0), activations=("tanh", "sigmoid", "linear"), seed=4):
+    xs = np.random.default_rng(seed).standard_normal((T, 1, 10))
+    curves = {}
+    for act in activations:
+        curves[act] = {}
+        for s in sigmas:
+            params = norm_example_params(s, seed=seed)
+            trace = forward(params, xs, activation=act)
+            curves[act][s] = jacobian_log_norms(params, trace, ord=2)[::-1, 0]
+    return curves
+
+
+def _fig_jacobian_norms() -> Figure:
+    return jacobian_norms_figure(_norm_curves())
+
+
+def singular_values_figure(log_sv: np.ndarray, title: str | None = None, label: str = "",
+                           resolved_decades: float = 13.0) -> Figure:
+    """All singular values of dh_t/dh_k against the lag, log10 scale: one line per index j.
+
+    log_sv: (L + 1, H), row `lag` is log10 sigma_j(dh_T/dh_{T - lag}) largest first
+    (`jacobians.jacobian_log_singular_values(...)[::-1, b]`). A product formed in float64 carries
+    rounding errors of about eps * sigma_1, so singular values more than `resolved_decades`
+    decades below sigma_1 are noise: they are not drawn, and eps * sigma_1 is shown dotted with the
+    unresolvable region shaded. Notebook 04.
+    """
+    log_sv = np.asarray(log_sv, dtype=float)
+    if log_sv.ndim != 2:
+        raise ValueError(f"log_sv: expected an array (lags, H), got shape {log_sv.shape}")
+    L, H = log_sv.shape
+    fig = plt.figure(figsize=(7.6, 4.5), layout="constrained")
+    ax = fig.subplots()
+    cmap = colormaps[CMAP]
+    lags = np.arange(L)
+    resolved = log_sv >= log_sv[:, :1] - resolved_decades
+    for j in range(H):
+        y = np.where(resolved[:, j], log_sv[:, j], np.nan)
+        ax.plot(lags, y, color=cmap(j / max(H - 1, 1)), lw=1.3)
+    floor = log_sv[:, 0] + np.log10(np.finfo(float).eps)
+    lo = min(np.nanmin(np.where(resolved, log_sv, np.nan)), np.min(floor)) - 1.0
+    ax.fill_between(lags, lo, floor, color="#ECEFF1", zorder=0)
+    ax.plot(lags, floor, color=NOTE, lw=1, ls=":", label=r"rounding level $\varepsilon\,\sigma_1$ (lines stop $10^{13}$ below $\sigma_1$)")
+    ax.set_ylim(lo, max(1.0, np.max(log_sv[:, 0]) + 1.0))
+    cb = fig.colorbar(ScalarMappable(norm=Normalize(1, H), cmap=cmap), ax=ax)
+    cb.set_label(r"index $j$ ($\sigma_1$ largest)")
+    ax.set_xlabel(r"lag $t-k$")
+    ax.set_ylabel(r"$\log_{10}\sigma_j(\partial h_t/\partial h_k)$")
+    ax.set_xlim(0, L - 1)
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    ax.set_title(title or f"{label}every singular value shrinks geometrically (straight lines)",
+                 fontsize=11, color=INK)
+    return fig
+
+
+def _fig_singular_values() -> Figure:
+    T = 60
+    xs = np.random.default_rng(4).standard_normal((T, 1, 10))
+    params = norm_example_params(2.0, n_hidden=16)
+    trace = forward(params, xs)
+    log_sv = jacobian_log_singular_values(params, trace)[::-1, 0]
+    return singular_values_figure(log_sv, label=r"tanh, $\sigma_{max}(W_{hh}) = 2$: ")
+
+
+def underflow_example(c_log10: float = -0.7, T: int = 1000, n_hidden: int = 8, seed: int = 0):
+    """Notebook 04's long product: W_hh = c Q with Q orthogonal, c = 10**c_log10, linear activation.
+
+    Then dh_t/dh_k = W_hh^(t-k) and ||W_hh^n||_2 = c^n exactly, so log10 ||dh_T/dh_0|| = T c_log10
+    (-700 for the defaults), far below the float64 range. Returns (params, xs (T, 1, 1)); the inputs
+    are zeros, because a linear RNN's Jacobians do not depend on them (and the states stay finite).
+    """
+    rng = np.random.default_rng(seed)
+    Q, R = np.linalg.qr(rng.standard_normal((n_hidden, n_hidden)))
+    Q = Q * np.sign(np.diag(R))  # a uniformly random orthogonal matrix
+    params = init_params(1, n_hidden, 2, seed=seed)._replace(W_hh=10.0 ** c_log10 * Q)
+    return params, np.zeros((T, 1, 1))
+
+
+def naive_log_norms(W_hh, T: int) -> np.ndarray:
+    """log10 ||W_hh^t||_2 for t = 0..T from a plain running product, as code usually does it.
+
+    Returns (T + 1,); -inf once the product has underflowed to 0 (inf once it overflowed).
+    Only for showing what goes wrong; use `jacobians.matrix_power_log_norms` instead. Notebook 04.
+    """
+    W_hh = np.asarray(W_hh, dtype=float)
+    P = np.eye(W_hh.shape[0])
+    out = np.empty(T + 1)
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        for t in range(T + 1):
+            out[t] = np.log10(np.linalg.norm(P, ord=2)) if np.all(np.isfinite(P)) else np.inf
+            P = W_hh @ P
+    return out
+
+
+def _fig_log_norms() -> Figure:
+    params, xs = underflow_example()
+    trace = forward(params, xs, activation="linear")
+    exact = jacobian_log_norms(params, trace, ord=2)[::-1, 0]
+    return log_norm_figure(naive_log_norms(params.W_hh, xs.shape[0]), exact)
+
+
+def log_norm_figure(naive_log: np.ndarray, exact_log: np.ndarray, title: str | None = None) -> Figure:
+    """log10 ||W^t|| from a plain running product (stops where it underflows) and from log-norms.
+
+    naive_log, exact_log: (T + 1,) log10 norms by power t; -inf or nan entries of naive_log (the
+    product underflowed to 0) are not drawn, and the first of them is marked. Notebook 04.
+    """
+    naive_log, exact_log = np.asarray(naive_log, dtype=float), np.asarray(exact_log, dtype=float)
+    if naive_log.shape != exact_log.shape or naive_log.ndim != 1:
+        raise ValueError(f"naive_log: expected the 1-d shape of exact_log {exact_log.shape}, got {naive_log.shape}")
+    t = np.arange(exact_log.size)
+    fig = plt.figure(figsize=(7.2, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(t, exact_log, color="#1565C0", lw=2.5, label="running log-norm (jacobian_log_norms)")
+    ok = np.isfinite(naive_log)
+    ax.plot(t[ok], naive_log[ok], color="#E65100", lw=1.5, ls="--", label="np.linalg.norm of the product")
+    if not ok.all():
+        t0 = int(t[~ok][0])
+        ax.axvline(t0, color="#E65100", lw=1, alpha=0.6)
+        ax.annotate(f"product underflows to 0 at t = {t0}", (t0, exact_log[t0]), xytext=(8, 30),
+                    textcoords="offset points", color="#E65100", fontsize=9.5)
+    ax.axhline(np.log10(np.finfo(float).tiny), color=NOTE, lw=0.8, ls=":")
+    ax.text(2, np.log10(np.finfo(float).tiny) + 8, "smallest normal float64, 1e-308", color=NOTE, fontsize=9)
+    ax.set_xlabel(r"number of factors $t$")
+    ax.set_ylabel(r"$\log_{10}\|W_{hh}^{\,t}\|_2$")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    ax.set_title(title or "Log-norms stay exact where the product itself underflows", fontsize=11, color=INK)
+    return fig
+
+
+FIGURES = {
+    "03-bptt-contributions-by-lag.svg": _fig_contributions,
+    "04-jacobian-norms-vs-lag.svg": _fig_jacobian_norms,
+    "04-singular-values-vs-lag.svg": _fig_singular_values,
+    "04-log-norms-vs-underflow.svg": _fig_log_norms,
+}
