@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
@@ -29,6 +30,9 @@ __all__ = [
     "memory_norms",
     "contracting_params",
     "memory_fade",
+    "fade_rate",
+    "text_color_on",
+    "contrast_ratio",
     "FIGURES",
 ]
 
@@ -320,14 +324,46 @@ def memory_norms(params: RNNParams, xs, h0=None, activation: str = "tanh") -> np
                      for t in range(1, trace.T + 1)])
 
 
+def _luminance(color) -> float:
+    """Relative luminance (WCAG 2) of a matplotlib colour, 0 for black to 1 for white."""
+    rgb = np.array(to_rgb(color))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(fg, bg) -> float:
+    """WCAG 2 contrast ratio of two matplotlib colours, from 1 (none) to 21 (black on white)."""
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_color_on(fill) -> str:
+    """White or INK, whichever contrasts more with the background colour `fill` (node labels, notebook 01)."""
+    return "white" if contrast_ratio("white", fill) > contrast_ratio(INK, fill) else INK
+
+
+def fade_rate(share: np.ndarray) -> float:
+    """Average shrink factor per step of a decaying sequence: (share[-1] / share[0]) ** (1 / (T - 1)).
+
+    share (T,), T >= 2, positive entries (e.g. the ratios ||dh_t/dx_1|| / ||dh_1/dx_1|| of
+    `memory_fade`) -> a float, the geometric mean of share[t] / share[t - 1]. Notebook 01.
+    """
+    share = np.asarray(share, dtype=np.float64)
+    if share.ndim != 1 or share.size < 2 or not np.all(share > 0):
+        raise ValueError(f"share: expected a 1-D array of >= 2 positive numbers, got shape {share.shape}")
+    return float((share[-1] / share[0]) ** (1.0 / (share.size - 1)))
+
+
 def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int = 0,
                 activation: str = "tanh") -> Figure:
-    """How much of x_1 still reaches h_t: shaded nodes h_1..h_T (top) and ||dh_t/dx_1|| on a log axis.
+    """How much of x_1 still reaches h_t: shaded nodes h_1..h_T (top) and the same ratios on a log axis.
 
     params: defaults to `contracting_params()` (every singular value of W_hh is 0.9). xs (T, 1, X) or
-    None for a seeded normal sequence with standard deviation 0.5. The shading of h_t is ||dh_t/dx_1|| / ||dh_1/dx_1||, computed
-    by `memory_norms`; the line plot's y-data are the norms themselves. Notebook 01; the reason is
-    notebooks 04-05. Returns a Figure with two axes (chain, plot).
+    None for a seeded normal sequence with standard deviation 0.5. Nodes, numbers and the line plot
+    all show the ratio ||dh_t/dx_1|| / ||dh_1/dx_1|| (from `memory_norms`), next to the bound
+    (gamma sigma_max)^(t-1); the title states the measured rate per step (`fade_rate`) against that
+    bound. Notebook 01; the reason is notebooks 04-05. Returns a Figure with two axes (chain, plot):
+    line 0 of the plot is the measured ratio, line 1 the bound.
     """
     params = contracting_params() if params is None else params
     if xs is None:
@@ -338,23 +374,37 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
     T = len(norms)
     share = norms / norms[0]
     cmap = plt.get_cmap("Blues")
+    sigma = np.linalg.norm(params.W_hh, 2)
+    gamma = get_activation(activation).gamma
+    bound_rate = gamma * sigma
+
+    if T >= 2 and np.all(share > 0):
+        rate = fade_rate(share)
+        if rate >= 1:
+            finding = rf"Memory does not fade: $x_1$'s influence on $h_t$ grows $\approx${rate:.2f}$\times$ per step"
+        else:
+            how = ("faster than" if rate < 0.99 * bound_rate else "as fast as")
+            finding = (rf"Memory fades: $x_1$'s influence on $h_t$ shrinks $\approx${rate:.2f}$\times$ per step, "
+                       rf"{how} the {bound_rate:.2g} bound")
+    else:
+        finding = r"The influence of $x_1$ on $h_t$"
 
     spacing = 1.0
     width = max(9.5, (T + 1.2) * spacing * SCALE)
     fig = plt.figure(figsize=(width, 5.4))
-    fig.text(0.5, 0.965, r"Memory fades: the influence of $x_1$ on $h_t$ shrinks geometrically with $t$",
-             ha="center", va="center", fontsize=FS_TITLE, color=INK, fontweight="bold")
+    fig.text(0.5, 0.965, finding, ha="center", va="center", fontsize=FS_TITLE, color=INK, fontweight="bold")
     ax = fig.add_axes((0.04, 0.66, 0.92, 0.24))
     ax.set_xlim(-1.1, T + 0.6)
     ax.set_ylim(-0.9, 0.55)
     ax.set_aspect("equal")
     ax.axis("off")
     r = 0.36
-    _node(ax, (-0.45, 0), r"$x_1$", "x", radius=r, fill=cmap(0.85), color="white")
+    x_fill = cmap(0.85)
+    _node(ax, (-0.45, 0), r"$x_1$", "x", radius=r, fill=x_fill, color=text_color_on(x_fill))
     for t in range(1, T + 1):
-        shade = cmap(0.05 + 0.8 * share[t - 1])
-        _node(ax, (t, 0), rf"$h_{{{t}}}$", "h", radius=r, fill=shade,
-              color="white" if share[t - 1] > 0.45 else INK, fontsize=FS_NODE - 1)
+        shade = cmap(0.05 + 0.8 * float(np.clip(share[t - 1], 0, 1)))
+        _node(ax, (t, 0), rf"$h_{{{t}}}$", "h", radius=r, fill=shade, color=text_color_on(shade),
+              fontsize=FS_NODE - 1)
         if t > 1:
             ax.add_patch(FancyArrowPatch((t - 1 + r, 0), (t - r, 0), arrowstyle="-|>", mutation_scale=9,
                                          color=WEIGHT["W_hh"], lw=1.0, zorder=2))
@@ -364,21 +414,18 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
 
     axp = fig.add_axes((0.09, 0.1, 0.86, 0.45))
     steps = np.arange(1, T + 1)
-    sigma = np.linalg.norm(params.W_hh, 2)
-    gamma = get_activation(activation).gamma
-    axp.semilogy(steps, norms, "o-", color=WEIGHT["W_hh"], lw=2, ms=5,
-                 label=r"$\|\partial h_t/\partial x_1\|_2$ (from the model)")
-    axp.semilogy(steps, norms[0] * (gamma * sigma) ** (steps - 1), "--", color="#78909C", lw=1.4,
-                 label=rf"bound $\|\partial h_1/\partial x_1\|\,(\gamma\,\sigma_{{\max}})^{{t-1}}$,"
-                       rf" $\gamma\sigma_{{\max}}={gamma * sigma:.2g}$")
+    axp.semilogy(steps, share, "o-", color=WEIGHT["W_hh"], lw=2, ms=5,
+                 label=r"$\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$ (from the model)")
+    axp.semilogy(steps, bound_rate ** (steps - 1.0), "--", color="#78909C", lw=1.4,
+                 label=rf"bound $(\gamma\,\sigma_{{\max}})^{{t-1}}$, $\gamma\sigma_{{\max}}={bound_rate:.2g}$")
     axp.set_xlabel(r"step $t$", fontsize=FS_NOTE)
-    axp.set_ylabel(r"$\|\partial h_t/\partial x_1\|_2$", fontsize=FS_NOTE)
+    axp.set_ylabel(r"$\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$", fontsize=FS_NOTE)
     axp.set_xlim(0.5, T + 0.5)
     axp.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axp.grid(True, which="major", color="#ECEFF1")
     axp.spines[["top", "right"]].set_visible(False)
     axp.legend(fontsize=FS_NOTE - 1, frameon=False, loc="lower left")
-    fig.text(0.5, 0.615, r"node shade and number: $\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$",
+    fig.text(0.5, 0.615, r"node shade, number and curve: $\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$",
              ha="center", va="center", fontsize=FS_NOTE - 1, color="#455A64")
     return fig
 

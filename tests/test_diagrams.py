@@ -1,5 +1,7 @@
 """Tests of rnnlib.diagrams: every diagram builds a Figure for several T; memory_fade's numbers
-come from the model (checked against finite differences) and decrease for a contracting model.
+come from the model (checked against finite differences), decrease for a contracting model, are the
+same ratios in the nodes and the curve, the title states their measured rate, and node labels
+contrast with their fill.
 Assertions are on data, never on pixels."""
 
 import matplotlib.pyplot as plt
@@ -82,21 +84,85 @@ def test_memory_norms_match_finite_differences():
 
 def test_memory_fade_decreases_for_contracting_model():
     fig = diagrams.memory_fade(T=15)
-    line = fig.axes[1].get_lines()[0]
-    norms = np.asarray(line.get_ydata())
-    assert norms.shape == (15,)
-    assert np.all(np.diff(norms) < 0), "||dh_t/dx_1|| must decrease strictly when sigma(W_hh) < 1 with tanh"
-    bound = norms[0] * 0.9 ** np.arange(15)
-    assert np.all(norms <= bound * (1 + 1e-12)), "the (gamma sigma_max)^(t-1) bound must hold"
+    line, bound_line = fig.axes[1].get_lines()[:2]
+    share = np.asarray(line.get_ydata())
+    assert share.shape == (15,)
+    assert share[0] == 1.0, "the curve is normalized by ||dh_1/dx_1||"
+    assert np.all(np.diff(share) < 0), "||dh_t/dx_1|| must decrease strictly when sigma(W_hh) < 1 with tanh"
+    bound = 0.9 ** np.arange(15)
+    np.testing.assert_allclose(bound_line.get_ydata(), bound, rtol=1e-12)
+    assert np.all(share <= bound * (1 + 1e-12)), "the (gamma sigma_max)^(t-1) bound must hold"
+    assert np.all(share[1:] <= 0.9 * share[:-1] * (1 + 1e-12)), "each step shrinks by at least 0.9"
+
+
+def test_memory_fade_nodes_and_curve_show_the_same_ratios():
+    p = diagrams.contracting_params(seed=2)
+    xs = 0.5 * np.random.default_rng(5).standard_normal((9, 1, 4))
+    fig = diagrams.memory_fade(p, xs=xs)
+    norms = diagrams.memory_norms(p, xs)
+    share = np.asarray(fig.axes[1].get_lines()[0].get_ydata())
+    np.testing.assert_allclose(share, norms / norms[0], rtol=1e-12)
+    numbers = [float(t.get_text()) for t in fig.axes[0].texts if t.get_text().replace(".", "").isdigit()]
+    np.testing.assert_allclose(numbers, np.round(share, 2), atol=1e-12)
+
+
+def test_memory_fade_title_states_measured_rate():
+    p = diagrams.contracting_params()
+    xs = 0.5 * np.random.default_rng(0).standard_normal((12, 1, 4))
+    norms = diagrams.memory_norms(p, xs)
+    rate = (norms[-1] / norms[0]) ** (1 / 11)
+    assert rate < 0.85, "tanh' < 1 makes this chain shrink faster than the 0.9 bound"
+    title = diagrams.memory_fade(p, xs=xs).texts[0].get_text()
+    assert f"{rate:.2f}" in title and "faster than the 0.9 bound" in title, title
+
+
+def test_memory_fade_title_at_the_bound():
+    # Zero inputs, zero biases: f' = 1 throughout, so the rate equals sigma_max exactly.
+    p = diagrams.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
+    title = diagrams.memory_fade(p, xs=np.zeros((5, 1, 2))).texts[0].get_text()
+    assert "0.50" in title and "as fast as the 0.5 bound" in title, title
+
+
+def test_fade_rate():
+    assert diagrams.fade_rate(np.array([1.0, 0.5, 0.25, 0.125])) == pytest.approx(0.5, rel=1e-12)
+    with pytest.raises(ValueError, match="share"):
+        diagrams.fade_rate(np.array([1.0]))
+    with pytest.raises(ValueError, match="share"):
+        diagrams.fade_rate(np.array([1.0, 0.0]))
+
+
+def test_node_labels_contrast_with_their_fill():
+    # Every node label is white or ink, whichever reads better on that node's shade (WCAG ratio >= 3).
+    from matplotlib.patches import Circle
+    fig = diagrams.memory_fade(T=12)
+    ax = fig.axes[0]
+    labels = {tuple(np.round(t.get_position(), 6)): t for t in ax.texts}
+    circles = [c for c in ax.patches if isinstance(c, Circle)]
+    assert len(circles) == 13
+    colours = set()
+    for c in circles:
+        text = labels[tuple(np.round(c.center, 6))]
+        ratio = diagrams.contrast_ratio(text.get_color(), c.get_facecolor())
+        assert ratio >= 3.0, (text.get_text(), ratio)
+        assert text.get_color() == diagrams.text_color_on(c.get_facecolor())
+        colours.add(text.get_color())
+    assert colours == {"white", diagrams.INK}, "dark nodes get white labels, light nodes ink ones"
+
+
+def test_contrast_ratio_extremes():
+    assert diagrams.contrast_ratio("black", "white") == pytest.approx(21.0)
+    assert diagrams.contrast_ratio("white", "white") == pytest.approx(1.0)
+    assert diagrams.text_color_on("white") == diagrams.INK
+    assert diagrams.text_color_on("black") == "white"
 
 
 def test_memory_fade_given_xs_and_params():
     p = diagrams.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
     xs = np.zeros((5, 1, 2))
     fig = diagrams.memory_fade(p, xs=xs)
-    norms = np.asarray(fig.axes[1].get_lines()[0].get_ydata())
+    share = np.asarray(fig.axes[1].get_lines()[0].get_ydata())
     # Zero inputs, zero biases: h stays 0, f' = 1, so dh_t/dx_1 = W_hh^(t-1) W_hx exactly.
-    exact = [np.linalg.norm(np.linalg.matrix_power(p.W_hh, t - 1) @ p.W_hx, 2) for t in range(1, 6)]
-    np.testing.assert_allclose(norms, exact, rtol=1e-12)
+    exact = np.array([np.linalg.norm(np.linalg.matrix_power(p.W_hh, t - 1) @ p.W_hx, 2) for t in range(1, 6)])
+    np.testing.assert_allclose(share, exact / exact[0], rtol=1e-12)
     with pytest.raises(ValueError, match="xs"):
         diagrams.memory_norms(p, np.zeros((5, 2, 2)))
