@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import get_activation
+from .jacobians import _rescale  # unit-Frobenius rescaling with a log10 scale, shared
 
 __all__ = [
     "triangular_2x2",
@@ -102,14 +103,6 @@ def departure_from_normality(W) -> float:
 # ----------------------------------------------------------------------------------------------
 # log10 ||J_t ... J_1|| for all t at once: a parallel prefix product with rescaling
 # ----------------------------------------------------------------------------------------------
-
-
-def _rescale(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Divide each matrix of the stack P (n, H, H) by its Frobenius norm; return (P, log10 norms)."""
-    s = np.sqrt(np.einsum("bij,bij->b", P, P))
-    with np.errstate(divide="ignore"):
-        log_s = np.log10(s)  # a zero matrix gets -inf and stays zero
-    return P / np.where(s > 0, s, 1.0)[:, None, None], log_s
 
 
 def prefix_log_norms(J, ord=2) -> np.ndarray:
