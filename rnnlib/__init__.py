@@ -10,6 +10,7 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .core import (
     RNNParams,
     Trace,
+    backward,
     bptt,
     bptt_steps,
     forward,
@@ -30,6 +31,7 @@ __all__ = [
     "get_activation",
     "RNNParams",
     "Trace",
+    "backward",
     "bptt",
     "bptt_steps",
     "forward",

@@ -44,6 +44,7 @@ __all__ = [
     "step_backward",
     "forward",
     "bptt",
+    "backward",
     "bptt_steps",
     "jacobian",
     "step_jacobian",
@@ -388,18 +389,37 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
     truncate:
         None  full BPTT: every L_t back-propagates to h_0.
         k     per-term window: each L_t back-propagates through the k most recent steps only,
-              a_t, a_{t-1}, ..., a_{t-k+1}; h_{t-k} is held constant for that term. So k = 1 keeps
-              only the immediate terms, and any k >= T gives the parameter gradients of full
-              BPTT exactly. h_0 counts as a state: L_t reaches it when t < k, so dh0 equals
-              full BPTT's once k > T. Costs O(T k).
-        (Chunked and randomized truncation are separate functions; see notebook 06.)
+              a_t, a_{t-1}, ..., a_{t-k+1}; h_{t-k} is held constant for that term (when t <= k
+              the window reaches step 1, and the term also flows into dh0). So k = 1 keeps only
+              the immediate terms, and any k >= T is full BPTT exactly. Costs O(T k).
+        (Chunked and randomized truncation live in `rnnlib.remedies`; see notebook 06.)
+
+    `forward` followed by `backward`; call those two yourself to keep the trace.
     """
     params = _check_params(params)
     trace = forward(params, xs, h0, activation)
+    loss, grads, dh0 = backward(params, trace, targets, truncate)
+    if return_dh0:
+        return loss, grads, dh0
+    return loss, grads
+
+
+def backward(params: RNNParams, trace: Trace, targets, truncate=None):
+    """The backward half of `bptt`, from a trace of `forward`: (loss, grads, dh0).
+
+    trace from forward(params, xs, h0, activation), targets (T, B) -> loss (float),
+    grads (RNNParams), dh0 (B, H). `truncate` as in `bptt`. The output layer and the
+    weight-gradient sums are single matmuls over all steps; only the carried gradient is looped.
+    """
+    params = _check_params(params)
+    if not isinstance(trace, Trace):
+        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
+    if trace.h.shape[2] != params.n_hidden:
+        raise ValueError(f"trace: expected hidden size H = {params.n_hidden}, got {trace.h.shape[2]}")
     T, B, _ = trace.xs.shape
     targets = _check_targets(targets, T, B, params.n_out)
     k = _check_truncate(truncate, T)
-    f = get_activation(activation)
+    f = get_activation(trace.activation)
 
     # Loss and dL/dlogits for all steps at once: (y^_t - onehot(y_t)) / B.
     logp = log_softmax(trace.logits[1:])
@@ -413,7 +433,7 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
     fprime = f.derivative(trace.a[1:], trace.h[1:])  # f'(a_t), (T, B, H)
     W_hh = params.W_hh
 
-    if k is None or k > T:
+    if k is None or k >= T:
         # Full BPTT: the carried gradient dh_next = dL/dh_t from all later steps.
         da = np.empty_like(dh_out)
         dh_next = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
@@ -422,7 +442,7 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
             dh_next = da[t - 1] @ W_hh  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
         dh0 = dh_next
     else:
-        # Per-term window: walk back one lag at a time for all terms L_s together.
+        # Per-term window (k < T): walk back one lag at a time for all terms L_s together.
         # carry[j - 1] = gradient at h_j that came from L_{j + lag}; it survives k lags at most.
         da = np.zeros_like(dh_out)
         dh0 = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
@@ -431,11 +451,9 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
             n = T - lag  # steps j = 1..n still receive a term from L_{j + lag}
             da_lag = carry * fprime[:n]
             da[:n] += da_lag
-            back = da_lag @ W_hh  # to h_{j-1}
-            if lag + 1 == k:
-                break
-            dh0 += back[0]  # j = 1 reaches h_0
-            carry = back[1:]  # h_{j-1} for j = 2..n, i.e. rows for steps 1..n-1
+            dh0 += da_lag[0] @ W_hh  # the term at step 1 (from L_{1 + lag}) flows on into h_0
+            if lag + 1 < k:
+                carry = da_lag[1:] @ W_hh  # to h_{j-1} for j = 2..n: rows for steps 1..n-1
 
     # Shared weights: the gradient is the sum over time of each step's contribution,
     # computed as one matmul over all (t, b) pairs.
@@ -449,9 +467,7 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
         W_yh=dlog2.T @ trace.h[1:].reshape(TB, -1),
         b_y=dlog2.sum(axis=0),
     )
-    if return_dh0:
-        return loss, grads, dh0
-    return loss, grads
+    return loss, grads, dh0
 
 
 # ----------------------------------------------------------------------------------------------
