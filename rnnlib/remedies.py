@@ -1,0 +1,363 @@
+"""Remedies for exploding and vanishing gradients: truncated BPTT, clipping, initialization.
+
+Introduced in notebook 06. Three kinds of truncated BPTT are easy to confuse; rnnlib names them:
+
+    per-term window   `rnnlib.bptt(..., truncate=k)`: each L_t back-propagates through its k most
+                      recent steps only. Biased; cost O(T k). (In rnnlib.core.)
+    chunked           `bptt_chunked(..., k)`: split the sequence into chunks of k steps, run the
+                      forward pass straight through, but back-propagate only inside each chunk:
+                      the hidden state handed from one chunk to the next is treated as a
+                      constant ("detached"). What min-char-rnn and practice do. Cost O(T).
+    randomized        `bptt_randomized(..., ks, probs, rng)`: the window length K is drawn at
+                      random and the gradient of lag l is divided by P(K > l), so that the
+                      estimate equals the full gradient on average (Tallec and Ollivier 2017).
+
+Clipping (Pascanu, Mikolov and Bengio 2013, Algorithm 1): `clip_by_norm` rescales the whole
+gradient, one norm over all parameters, and keeps its direction; `clip_elementwise` (min-char-rnn's
+np.clip(g, -5, 5)) clips each entry and in general changes the direction.
+
+Initializations of W_hh (`init_recurrent`, `init_rnn`): small random, Gaussian, orthogonal,
+identity (Le, Jaitly and Hinton 2015, with ReLU), each optionally rescaled to a spectral radius.
+
+All functions reuse `rnnlib.core` (`forward`, `bptt`); nothing here re-implements the recurrence.
+Core math: numpy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import RNNParams, _check_params, _check_targets, _check_xs, backward, bptt, forward, init_params
+
+__all__ = [
+    "bptt_chunked",
+    "bptt_randomized",
+    "randomized_expectation",
+    "backward_cost",
+    "gradient_errors",
+    "global_norm",
+    "clip_by_norm",
+    "clip_elementwise",
+    "cosine",
+    "init_recurrent",
+    "init_rnn",
+    "INIT_KINDS",
+    "cliff_loss",
+    "gradient_descent_path",
+]
+
+
+def _check_k(k, name: str = "k") -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {k!r}")
+    return int(k)
+
+
+def _add(a: RNNParams, b: RNNParams, scale: float = 1.0) -> RNNParams:
+    return RNNParams(*(x + scale * y for x, y in zip(a, b)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Truncated BPTT (notebook 06)
+# ----------------------------------------------------------------------------------------------
+
+
+def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", k: int = 1):
+    """Chunked truncated BPTT: back-propagate inside chunks of k steps, carry h_t across borders.
+
+    xs (T, B, X), targets (T, B), h0 (B, H) or None, k >= 1 -> (loss, grads, h_T):
+    loss = sum_t L_t (the same number as full BPTT's: the forward pass is not truncated),
+    grads an RNNParams, h_T (B, H) the last hidden state, to start the next sequence with.
+
+    Chunk c covers steps s+1..s+k. It goes through `rnnlib.forward` / `rnnlib.backward` with h0 = h_s, the last
+    hidden state of the previous chunk, as a plain array: a *constant* for that chunk's
+    backward pass. That is what "detaching the hidden state" means in autodiff frameworks
+    (`h = h.detach()` in PyTorch): the value flows forward, the gradient stops at the border.
+    The parameter gradients of all chunks are summed (shared weights). With k >= T there is one
+    chunk and the result is full BPTT's exactly. Cost O(T) vector-Jacobian products, memory
+    O(k) states. Equation: the gradient of sum_t L_t with dh_s/dh_{s-1} set to 0 at borders s.
+    """
+    params = _check_params(params)
+    xs = _check_xs(xs, params)
+    T, B, _ = xs.shape
+    targets = _check_targets(targets, T, B, params.n_out)
+    k = _check_k(k)
+    h = h0
+    loss, grads = 0.0, params.zeros_like()
+    for s in range(0, T, k):
+        xs_c, ys_c = xs[s : s + k], targets[s : s + k]
+        trace = forward(params, xs_c, h, activation)
+        loss_c, grads_c, _ = backward(params, trace, ys_c)  # no gradient leaves the chunk's start
+        loss += loss_c
+        grads = _add(grads, grads_c)
+        h = trace.h[-1]  # carried forward as a constant: detached
+    return loss, grads, h
+
+
+def _check_distribution(ks, probs):
+    ks = np.asarray(ks)
+    probs = np.asarray(probs, dtype=np.float64)
+    if ks.ndim != 1 or ks.size < 1 or not np.issubdtype(ks.dtype, np.integer) or np.any(ks < 1):
+        raise ValueError(f"ks: expected a 1-D array of integer window lengths >= 1, got {ks!r}")
+    if np.any(np.diff(ks) <= 0):
+        raise ValueError(f"ks: expected strictly increasing window lengths, got {ks.tolist()}")
+    if probs.shape != ks.shape:
+        raise ValueError(f"probs: expected shape {ks.shape} (one probability per k), got {probs.shape}")
+    if np.any(probs <= 0) or not np.isclose(probs.sum(), 1.0):
+        raise ValueError(f"probs: expected positive probabilities summing to 1, got {probs.tolist()}")
+    return ks.astype(int), probs
+
+
+def bptt_randomized(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", *,
+                    ks=(4, 10**9), probs=(0.9, 0.1), rng=None):
+    """Randomized truncation: a random window K, lags reweighted so the mean is the full gradient.
+
+    xs (T, B, X), targets (T, B), h0 (B, H) or None; ks strictly increasing window lengths,
+    probs their probabilities; rng a numpy Generator. Returns (loss, grads, K), K the drawn window.
+
+    Write G(j) = bptt(truncate=j) (rnnlib.core, the per-term window) and G(0) = 0. The part of the
+    gradient that travels exactly l steps back is G(l+1) - G(l), so the full gradient is
+    sum_l [G(l+1) - G(l)]. Keeping lag l only when K > l and dividing it by P(K > l) gives
+
+        g = sum_{i : k_i <= K} [G(k_i) - G(k_{i-1})] / P(K >= k_i),    E[g] = G(T) = full BPTT,
+
+    since P(K > l) is constant for k_{i-1} <= l < k_i. The default (K = 4 with probability 0.9,
+    full BPTT with probability 0.1) is cheap on average and unbiased, at the price of variance:
+    rare long windows are up-weighted by 10. Tallec and Ollivier (2017) reweight random
+    truncation points in the same way; see notebook 06.
+    """
+    ks, probs = _check_distribution(ks, probs)
+    if rng is None or not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    K = int(ks[rng.choice(ks.size, p=probs)])
+    return (*_randomized_gradient(params, xs, targets, h0, activation, ks, probs, K), K)
+
+
+def _randomized_gradient(params, xs, targets, h0, activation, ks, probs, K):
+    survive = probs[::-1].cumsum()[::-1]  # survive[i] = P(K >= k_i)
+    grads, prev, loss = None, None, 0.0
+    for i, k_i in enumerate(ks):
+        if k_i > K:
+            break
+        loss, G = bptt(params, xs, targets, h0, activation, truncate=int(k_i))
+        delta = G if prev is None else _add(G, prev, -1.0)  # G(k_i) - G(k_{i-1})
+        grads = RNNParams(*(d / survive[i] for d in delta)) if grads is None else _add(grads, delta, 1.0 / survive[i])
+        prev = G
+    return loss, grads
+
+
+def randomized_expectation(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", *,
+                           ks=(4, 10**9), probs=(0.9, 0.1)) -> RNNParams:
+    """The exact mean of `bptt_randomized` over K: sum_i probs[i] * g(K = ks[i]).
+
+    Same arguments without rng; returns an RNNParams. Equals full BPTT's gradient (the claim
+    tested in tests/test_remedies.py and notebook 06) up to rounding.
+    """
+    ks, probs = _check_distribution(ks, probs)
+    total = None
+    for k_i, p_i in zip(ks, probs):
+        _, g = _randomized_gradient(params, xs, targets, h0, activation, ks, probs, int(k_i))
+        total = RNNParams(*(p_i * x for x in g)) if total is None else _add(total, g, p_i)
+    return total
+
+
+def backward_cost(T: int, k: int | None, mode: str) -> dict[str, int]:
+    """Cost of one backward pass over T steps, counted exactly (no timings).
+
+    mode "full", "window" (per-term window k) or "chunked" (chunks of k) ->
+    {"vjp": number of products with a step Jacobian (dh_{t-1} <- W_hh^T diag(f'(a_t)) dh_t),
+     "states": hidden states that must be kept in memory}.
+    Full: T products, T + 1 states. Window: sum_t min(k, t) ~ T k products. Chunked: T products,
+    k + 1 states (only the current chunk's).
+    """
+    T = _check_k(T, "T")
+    if mode == "full":
+        return {"vjp": T, "states": T + 1}
+    k = _check_k(k)
+    if mode == "window":
+        t = np.arange(1, T + 1)
+        return {"vjp": int(np.minimum(k, t).sum()), "states": T + 1}
+    if mode == "chunked":
+        return {"vjp": T, "states": min(k, T) + 1}
+    raise ValueError(f"mode: expected 'full', 'window' or 'chunked', got {mode!r}")
+
+
+def _flat(g) -> np.ndarray:
+    return np.concatenate([np.ravel(a) for a in g])
+
+
+def cosine(a, b) -> float:
+    """Cosine of the angle between two gradients (RNNParams or tuples of arrays), all entries flattened.
+
+    cos = <a, b> / (||a|| ||b||); 1.0 means the same direction.
+    """
+    a, b = _flat(a), _flat(b)
+    if a.shape != b.shape:
+        raise ValueError(f"b: expected {a.size} entries in total like a, got {b.size}")
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        raise ValueError("a, b: expected nonzero gradients, got a zero vector")
+    return float(a @ b / (na * nb))
+
+
+def gradient_errors(g, g_full) -> dict[str, float]:
+    """How far an approximate gradient g is from the full one: {"cosine": cos(g, g_full),
+    "rel_norm": ||g - g_full|| / ||g_full||}, norms over all parameters together."""
+    d = _flat(g) - _flat(g_full)
+    return {"cosine": cosine(g, g_full), "rel_norm": float(np.linalg.norm(d) / np.linalg.norm(_flat(g_full)))}
+
+
+# ----------------------------------------------------------------------------------------------
+# Clipping (notebook 06)
+# ----------------------------------------------------------------------------------------------
+
+
+def global_norm(grads) -> float:
+    """||g||: the Euclidean norm of all gradient arrays together, as if concatenated into one vector."""
+    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def clip_by_norm(grads, theta: float):
+    """Norm clipping, Pascanu et al. (2013) Algorithm 1: if ||g|| >= theta then g <- theta g / ||g||.
+
+    grads: an RNNParams (or tuple of arrays) -> (clipped of the same type, ||g|| before clipping).
+    One norm over all parameters, so every entry is scaled by the same factor: the direction is
+    kept, only the step length changes.
+    """
+    theta = _check_positive(theta, "theta")
+    norm = global_norm(grads)
+    scale = theta / norm if norm >= theta else 1.0
+    clipped = [g * scale for g in grads]
+    return (RNNParams(*clipped) if isinstance(grads, RNNParams) else type(grads)(clipped)), norm
+
+
+def clip_elementwise(grads, limit: float = 5.0):
+    """Elementwise clipping, min-char-rnn's np.clip(g, -limit, limit, out=g) on every array.
+
+    grads: an RNNParams (or tuple of arrays) -> clipped gradients of the same type (new arrays).
+    Large entries are cut, small ones kept: the direction changes unless no entry exceeds limit.
+    """
+    limit = _check_positive(limit, "limit")
+    clipped = [np.clip(g, -limit, limit) for g in grads]
+    return RNNParams(*clipped) if isinstance(grads, RNNParams) else type(grads)(clipped)
+
+
+# ----------------------------------------------------------------------------------------------
+# Initialization of W_hh (notebook 06)
+# ----------------------------------------------------------------------------------------------
+
+INIT_KINDS = ("small", "gaussian", "orthogonal", "identity")
+
+
+def init_recurrent(n_hidden: int, kind: str = "orthogonal", *, spectral_radius: float | None = None,
+                   seed: int = 0) -> np.ndarray:
+    """A recurrent matrix W_hh (H, H) of one of four kinds, optionally rescaled to a spectral radius.
+
+    kind:
+        "small"       Gaussian entries with std 0.01: every long product vanishes at once.
+        "gaussian"    Gaussian entries with std 1/sqrt(H): spectral radius about 1, but non-normal,
+                      so norms of its powers can grow before they shrink.
+        "orthogonal"  Q from the QR decomposition of a Gaussian matrix (signs fixed so Q is
+                      uniformly distributed): all singular values and all |eigenvalues| equal 1.
+        "identity"    the identity matrix (Le, Jaitly and Hinton 2015, "IRNN", used with ReLU).
+    spectral_radius: if given, W_hh is multiplied so that max |eigenvalue| equals it exactly.
+    Seeded: the same arguments give the same matrix.
+    """
+    if isinstance(n_hidden, bool) or not isinstance(n_hidden, (int, np.integer)) or n_hidden < 1:
+        raise ValueError(f"n_hidden: expected a positive integer, got {n_hidden!r}")
+    rng = np.random.default_rng(seed)
+    H = int(n_hidden)
+    if kind == "small":
+        W = 0.01 * rng.standard_normal((H, H))
+    elif kind == "gaussian":
+        W = rng.standard_normal((H, H)) / np.sqrt(H)
+    elif kind == "orthogonal":
+        Q, R = np.linalg.qr(rng.standard_normal((H, H)))
+        W = Q * np.sign(np.diag(R))  # sign fix: without it Q is not uniformly (Haar) distributed
+    elif kind == "identity":
+        W = np.eye(H)
+    else:
+        raise ValueError(f"kind: expected one of {INIT_KINDS}, got {kind!r}")
+    if spectral_radius is not None:
+        if isinstance(spectral_radius, bool) or not np.isfinite(spectral_radius) or spectral_radius < 0:
+            raise ValueError(f"spectral_radius: expected a finite number >= 0, got {spectral_radius!r}")
+        W = W * (spectral_radius / np.max(np.abs(np.linalg.eigvals(W))))
+    return W
+
+
+def init_rnn(n_in: int, n_hidden: int, n_out: int, kind: str = "orthogonal", *,
+             spectral_radius: float | None = None, input_scale: float = 1.0, seed: int = 0) -> RNNParams:
+    """RNN parameters with W_hh from `init_recurrent(kind, spectral_radius)`.
+
+    Shapes as in `rnnlib.init_params`: W_hx (H, X) Gaussian with std input_scale / sqrt(X),
+    W_yh (Y, H) Gaussian with std 1 / sqrt(H), zero biases. Seeded.
+    """
+    p = init_params(n_in, n_hidden, n_out, seed=seed)
+    W_hh = init_recurrent(n_hidden, kind, spectral_radius=spectral_radius, seed=seed + 1)
+    return p._replace(W_hx=p.W_hx * input_scale, W_hh=W_hh)
+
+
+# ----------------------------------------------------------------------------------------------
+# The cliff: a one-unit RNN whose error surface has a wall (notebook 06)
+# ----------------------------------------------------------------------------------------------
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def cliff_loss(w, b, *, x0: float = 0.5, T: int = 50, target: float = 0.7, return_grad: bool = False):
+    """Loss (x_T - target)^2 of the one-unit RNN x_t = w sigma(x_{t-1}) + b, and its gradient.
+
+    w, b: arrays of any (broadcastable) shape S, e.g. a grid -> loss of shape S, or with
+    return_grad (loss, dL/dw, dL/db), each of shape S. sigma is the logistic sigmoid; the state
+    is the pre-activation x_t, as in Pascanu, Mikolov and Bengio (2013, Figure 6), so the step
+    Jacobian is dx_t/dx_{t-1} = w sigma'(x_{t-1}). The gradient is BPTT on this scalar model:
+    delta_t = dL/dx_t, delta_{t-1} = delta_t w sigma'(x_{t-1}),
+    dL/dw = sum_t delta_t sigma(x_{t-1}), dL/db = sum_t delta_t.
+    (A regression model with a scalar state; rnnlib.core's softmax RNN does not cover it.)
+    """
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
+    w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    x = np.empty((T + 1, *w.shape))
+    x[0] = x0
+    for t in range(1, T + 1):
+        x[t] = w * _sigmoid(x[t - 1]) + b  # x_t = w sigma(x_{t-1}) + b
+    loss = (x[T] - target) ** 2
+    if not return_grad:
+        return loss
+    delta = 2.0 * (x[T] - target)  # dL/dx_T
+    dw, db = np.zeros_like(w), np.zeros_like(b)
+    for t in range(T, 0, -1):
+        s = _sigmoid(x[t - 1])
+        dw += delta * s  # immediate derivative of x_t with respect to w
+        db += delta
+        delta = delta * w * s * (1.0 - s)  # dL/dx_{t-1} = dL/dx_t * w sigma'(x_{t-1})
+    return loss, dw, db
+
+
+def gradient_descent_path(w0: float, b0: float, lr: float, n_steps: int, *, clip=None, **cliff_kwargs):
+    """Plain gradient descent on `cliff_loss` from (w0, b0), optionally with norm clipping.
+
+    Returns (path (n_steps + 1, 2) of (w, b), grad_norms (n_steps,) before clipping).
+    With clip = theta, each step is -lr * clip_by_norm(g, theta): at most lr * theta long.
+    """
+    path = np.empty((n_steps + 1, 2))
+    path[0] = w0, b0
+    norms = np.empty(n_steps)
+    for i in range(n_steps):
+        _, dw, db = cliff_loss(path[i, 0], path[i, 1], return_grad=True, **cliff_kwargs)
+        g = (np.array([float(dw)]), np.array([float(db)]))
+        norms[i] = global_norm(g)
+        if clip is not None:
+            g, _ = clip_by_norm(g, clip)
+        path[i + 1] = path[i] - lr * np.array([g[0][0], g[1][0]])
+    return path, norms

@@ -1,0 +1,80 @@
+"""Long-range toy tasks for notebook 06: learning fails as the dependency grows longer.
+
+`remember_first`: the first input is one of C symbols; then come T - 2 random distractor
+symbols and a "query" marker at step T; the network must say "blank" while it waits and name
+the first symbol when the query arrives.
+The only information that solves step T lies T - 1 steps back, so its gradient must travel
+through the product dh_T/dh_1 of notebooks 04-05. Bengio, Simard and Frasconi (1994) showed that
+gradient descent rarely learns such a latch once it spans 10-20 steps.
+Core math: numpy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import RNNParams, forward
+
+__all__ = ["remember_first", "last_step_accuracy", "run_remember_first"]
+
+BLANK = 0  # output class for "nothing to report yet"
+
+
+def remember_first(T: int, B: int, rng, *, n_symbols: int = 2, n_distractors: int = 4):
+    """A batch of the remember-the-first-input task.
+
+    T >= 2 steps, B sequences, rng a numpy Generator. Inputs are one-hot over
+    X = n_symbols + n_distractors + 1: x_1 is symbol s (id 0..C-1, C = n_symbols),
+    x_2..x_{T-1} are random distractors (ids C..X-2) and x_T is the query marker (id X-1).
+    Targets (T, B): class 0 ("blank") at steps 1..T-1 and class s + 1 at step T, so Y = C + 1.
+    Returns (xs (T, B, X), targets (T, B) int64, first (B,) the symbols).
+    Chance accuracy at step T is 1 / C.
+    """
+    for name, v, low in (("T", T, 2), ("B", B, 1), ("n_symbols", n_symbols, 2), ("n_distractors", n_distractors, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy Generator, got {rng!r}")
+    X = n_symbols + n_distractors + 1
+    first = rng.integers(0, n_symbols, size=B)
+    ids = np.empty((T, B), dtype=np.int64)
+    ids[0] = first
+    ids[1:-1] = rng.integers(n_symbols, X - 1, size=(T - 2, B))
+    ids[-1] = X - 1  # the query: "report now"
+    xs = np.eye(X)[ids]
+    targets = np.full((T, B), BLANK, dtype=np.int64)
+    targets[-1] = first + 1
+    return xs, targets, first
+
+
+def last_step_accuracy(params: RNNParams, xs, targets, activation: str = "tanh") -> float:
+    """Fraction of sequences whose most likely class at step T is the target y_T.
+
+    xs (T, B, X), targets (T, B) -> a float in [0, 1].
+    """
+    trace = forward(params, xs, activation=activation)
+    return float(np.mean(np.argmax(trace.logits[-1], axis=-1) == targets[-1]))
+
+
+def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 200, batch: int = 32,
+                       optimizer=None, clip_norm=None, kind: str = "gaussian", spectral_radius: float = 1.0,
+                       n_test: int = 500):
+    """Train a tanh RNN on `remember_first` with T steps from seed; the experiment of notebook 06.
+
+    Parameters from `remedies.init_rnn(kind, spectral_radius)`; fresh batches of `batch`
+    sequences each step, full BPTT, `optimizer` (default Adam(lr=0.01)), optional norm clipping.
+    Returns (accuracy at step T on n_test held-out sequences, history from
+    `train.train_on_batches`, params). Deterministic given its arguments.
+    """
+    from .remedies import init_rnn
+    from .train import Adam, train_on_batches
+
+    rng = np.random.default_rng(seed)
+    n_symbols, n_distractors = 2, 4
+    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
+    params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
+    optimizer = Adam(0.01) if optimizer is None else optimizer
+    params, history = train_on_batches(params, lambda i: remember_first(T, batch, rng)[:2], n_steps,
+                                       optimizer, clip_norm=clip_norm)
+    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
+    return last_step_accuracy(params, xs, targets), history, params

@@ -1,0 +1,305 @@
+"""Training a vanilla RNN: optimizers, text data helpers, training loops, sampling.
+
+Introduced in notebooks 06 (the long-range task) and 07 (a character-level language model).
+Optimizers are small classes with one method, `step(params, grads) -> new params`, that keep
+their running statistics inside; parameters and gradients are `RNNParams` (or any tuple of
+arrays of matching shapes). Core math: numpy only.
+
+    SGD       theta <- theta - lr g                      (with momentum: v <- mu v + g, theta -= lr v)
+    Adagrad   G <- G + g^2,  theta <- theta - lr g / (sqrt(G) + eps)           (min-char-rnn)
+    Adam      m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+              theta <- theta - lr m^ / (sqrt(v^) + eps),  m^ = m/(1-b1^t), v^ = v/(1-b2^t)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import RNNParams, _check_params, bptt, step_forward
+from .remedies import bptt_chunked, clip_by_norm
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "build_vocab",
+    "encode",
+    "decode",
+    "one_hot",
+    "batch_streams",
+    "chunk_batches",
+    "train_step",
+    "train_on_batches",
+    "train_char_rnn",
+    "sample",
+]
+
+
+def _check_lr(lr):
+    if isinstance(lr, bool) or not np.isscalar(lr) or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr: expected a finite learning rate > 0, got {lr!r}")
+    return float(lr)
+
+
+def _like(params, arrays):
+    return RNNParams(*arrays) if isinstance(params, RNNParams) else type(params)(arrays)
+
+
+def _check_pair(params, grads):
+    if len(params) != len(grads):
+        raise ValueError(f"grads: expected {len(params)} arrays like params, got {len(grads)}")
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if np.shape(p) != np.shape(g):
+            raise ValueError(f"grads[{i}]: expected shape {np.shape(p)} like params[{i}], got {np.shape(g)}")
+
+
+class SGD:
+    """Gradient descent, theta <- theta - lr g; with momentum mu: v <- mu v + g, theta <- theta - lr v.
+
+    step(params, grads) -> new params (same type; inputs untouched).
+    """
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0):
+        self.lr = _check_lr(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum: expected 0 <= momentum < 1, got {momentum!r}")
+        self.momentum = float(momentum)
+        self.v = None
+
+    def step(self, params, grads):
+        """One update; returns the new parameters."""
+        _check_pair(params, grads)
+        if self.v is None:
+            self.v = [np.zeros_like(p) for p in params]
+        self.v = [self.momentum * v + g for v, g in zip(self.v, grads)]
+        return _like(params, [p - self.lr * v for p, v in zip(params, self.v)])
+
+
+class Adagrad:
+    """Adagrad (as in min-char-rnn): G <- G + g^2, theta <- theta - lr g / (sqrt(G) + eps).
+
+    step(params, grads) -> new params. Each entry gets its own step size, shrinking as its
+    squared gradients accumulate.
+    """
+
+    def __init__(self, lr: float = 0.1, eps: float = 1e-8):
+        self.lr = _check_lr(lr)
+        self.eps = float(eps)
+        self.G = None
+
+    def step(self, params, grads):
+        """One update; returns the new parameters."""
+        _check_pair(params, grads)
+        if self.G is None:
+            self.G = [np.zeros_like(p) for p in params]
+        self.G = [G + g * g for G, g in zip(self.G, grads)]
+        return _like(params, [p - self.lr * g / (np.sqrt(G) + self.eps) for p, g, G in zip(params, grads, self.G)])
+
+
+class Adam:
+    """Adam (Kingma and Ba 2015) with bias correction; see the module docstring for the equations.
+
+    step(params, grads) -> new params. Defaults lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8.
+    """
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr = _check_lr(lr)
+        for name, b in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= b < 1:
+                raise ValueError(f"{name}: expected 0 <= {name} < 1, got {b!r}")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params, grads):
+        """One update; returns the new parameters."""
+        _check_pair(params, grads)
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]  # first moment
+        self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]  # second moment
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections
+        return _like(params, [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+                              for p, m, v in zip(params, self.m, self.v)])
+
+
+# ----------------------------------------------------------------------------------------------
+# Text data (notebook 07)
+# ----------------------------------------------------------------------------------------------
+
+
+def build_vocab(text: str) -> list[str]:
+    """The sorted list of distinct characters of `text`; index i is character i's class id."""
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"text: expected a non-empty string, got {type(text).__name__} of length {len(text) if isinstance(text, str) else '?'}")
+    return sorted(set(text))
+
+
+def encode(text: str, vocab: list[str]) -> np.ndarray:
+    """Characters -> integer ids (len(text),) with vocab[id] == char."""
+    index = {c: i for i, c in enumerate(vocab)}
+    missing = sorted(set(text) - set(index))
+    if missing:
+        raise ValueError(f"text: expected only characters of vocab, got {missing[:5]!r} not in it")
+    return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
+
+
+def decode(ids, vocab: list[str]) -> str:
+    """Integer ids -> the string of their characters."""
+    return "".join(vocab[int(i)] for i in np.ravel(ids))
+
+
+def one_hot(ids, n: int, dtype=np.float64) -> np.ndarray:
+    """Integer ids of any shape S -> one-hot array (*S, n): x[..., ids] = 1."""
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids: expected integer ids, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        raise ValueError(f"ids: expected values in 0..{n - 1} (n = {n}), got {ids.min()}..{ids.max()}")
+    return np.eye(n, dtype=dtype)[ids]
+
+
+def batch_streams(ids, B: int) -> np.ndarray:
+    """Cut a long id sequence into B parallel streams, time-major: (N // B, B).
+
+    Stream b is the contiguous piece ids[b L : (b + 1) L], L = N // B, so a hidden state carried
+    from one chunk to the next keeps reading the same text (what chunked TBPTT needs).
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"ids: expected a 1-D array, got shape {ids.shape}")
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or not 1 <= B <= ids.size // 2:
+        raise ValueError(f"B: expected an integer 1 <= B <= {ids.size // 2} (len(ids) // 2), got {B!r}")
+    L = ids.size // B
+    return ids[: L * B].reshape(B, L).T.copy()
+
+
+def chunk_batches(streams, k: int):
+    """Consecutive chunks of k steps: yields (inputs (k', B), targets (k', B)), targets = next id.
+
+    streams (L, B) from `batch_streams`; chunk c reads steps c k .. c k + k - 1 and its targets
+    are one step later, so the last chunk may be shorter (k' <= k). Feeding the chunks in order
+    with the hidden state carried over is chunked truncated BPTT.
+    """
+    streams = np.asarray(streams)
+    if streams.ndim != 2 or streams.shape[0] < 2:
+        raise ValueError(f"streams: expected shape (L, B) with L >= 2, got {streams.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected an integer >= 1, got {k!r}")
+    L = streams.shape[0]
+    for s in range(0, L - 1, k):
+        e = min(s + k, L - 1)
+        yield streams[s:e], streams[s + 1 : e + 1]
+
+
+# ----------------------------------------------------------------------------------------------
+# Training loops
+# ----------------------------------------------------------------------------------------------
+
+
+def train_step(params: RNNParams, xs, targets, optimizer, *, h0=None, clip_norm=None,
+               activation: str = "tanh", truncate=None, return_state: bool = False):
+    """One update: BPTT, optional norm clipping, one optimizer step.
+
+    xs (T, B, X), targets (T, B) -> (new params, loss, ||g|| before clipping, h_T (B, H) or None).
+    truncate=None back-propagates through all T steps; an integer k uses chunked truncation
+    (`bptt_chunked`). With return_state (or truncate set), h_T is returned so the caller can
+    carry it, detached, to the next batch; otherwise None (one forward pass fewer).
+    """
+    if truncate is None and not return_state:
+        loss, grads = bptt(params, xs, targets, h0, activation)
+        h_T = None
+    else:
+        k = xs.shape[0] if truncate is None else truncate
+        loss, grads, h_T = bptt_chunked(params, xs, targets, h0, activation, k)
+    if clip_norm is not None:
+        grads, norm = clip_by_norm(grads, clip_norm)
+    else:
+        norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+    if not np.isfinite(norm):
+        raise FloatingPointError(f"gradient norm is {norm}: training diverged (try clipping or a smaller lr)")
+    return optimizer.step(params, grads), loss, norm, h_T
+
+
+def train_on_batches(params: RNNParams, make_batch, n_steps: int, optimizer, *, clip_norm=None,
+                     activation: str = "tanh"):
+    """Train on fresh batches: for step i, (xs, targets) = make_batch(i), full BPTT, one update.
+
+    Returns (params, history) with history = {"loss": (n_steps,), "grad_norm": (n_steps,)}:
+    the loss and the gradient norm (before clipping) seen at each step. Used for the
+    long-range task of notebook 06.
+    """
+    losses, norms = np.empty(n_steps), np.empty(n_steps)
+    for i in range(n_steps):
+        xs, targets = make_batch(i)
+        params, losses[i], norms[i], _ = train_step(params, xs, targets, optimizer, clip_norm=clip_norm,
+                                                    activation=activation)
+    return params, {"loss": losses, "grad_norm": norms}
+
+
+def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: int = 25, clip_norm=5.0,
+                   activation: str = "tanh"):
+    """Character-level language model training with chunked truncated BPTT (notebook 07).
+
+    streams (L, B) of character ids from `batch_streams`. Each step takes the next chunk of k
+    characters of every stream, back-propagates inside the chunk only, clips the gradient norm
+    and updates; the last hidden state is carried, detached, into the next chunk. At the end
+    of the streams the state is reset to zeros and reading starts again.
+    Returns (params, history) with history["loss"] (n_steps,) in nats per character (the chunk
+    loss sum_t L_t divided by its length) and history["grad_norm"] (n_steps,).
+    """
+    params = _check_params(params)
+    V = params.n_in
+    losses, norms = np.empty(n_steps), np.empty(n_steps)
+    chunks, h, i = iter(()), None, 0
+    while i < n_steps:
+        try:
+            inputs, targets = next(chunks)
+        except StopIteration:
+            chunks, h = chunk_batches(streams, k), None  # a new pass: start from h_0 = 0
+            continue
+        params, loss, norms[i], h = train_step(params, one_hot(inputs, V), targets, optimizer, h0=h,
+                                               clip_norm=clip_norm, activation=activation, return_state=True)
+        losses[i] = loss / inputs.shape[0]
+        i += 1
+    return params, {"loss": losses, "grad_norm": norms}
+
+
+def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, rng=None,
+           activation: str = "tanh", return_states: bool = False):
+    """Generate n ids after reading prefix_ids, drawing y_{t+1} ~ softmax(logits_t / temperature).
+
+    prefix_ids: 1-D ids (at least one); rng: a numpy Generator (seeded, so samples repeat).
+    Returns the (n,) generated ids, or (ids, hs) with hs (len(prefix) + n - 1, H) the hidden
+    state after each character read if return_states. temperature < 1 sharpens the
+    distribution (towards argmax), > 1 flattens it (towards uniform).
+    Each draw is an inverse-CDF lookup of one uniform number, so a tiny floating-point
+    difference changes a character only if u falls within rounding of a CDF boundary.
+    """
+    params = _check_params(params)
+    prefix_ids = np.asarray(prefix_ids)
+    if prefix_ids.ndim != 1 or prefix_ids.size < 1:
+        raise ValueError(f"prefix_ids: expected a 1-D array of at least one id, got shape {prefix_ids.shape}")
+    if isinstance(temperature, bool) or not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature: expected a number > 0, got {temperature!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    V = params.n_in
+    h = np.zeros((1, params.n_hidden))
+    out, hs = [], []
+    ids = list(prefix_ids)
+    for j in range(prefix_ids.size + n - 1):
+        x = one_hot(np.array([ids[j] if j < prefix_ids.size else out[-1]]), V)
+        h, _, _ = step_forward(x, h, params, activation)  # (2a): read one character
+        hs.append(h[0])
+        if j < prefix_ids.size - 1:
+            continue
+        z = (h[0] @ params.W_yh.T + params.b_y) / temperature  # logits / temperature
+        p = np.exp(z - z.max())
+        cdf = np.cumsum(p / p.sum())
+        out.append(int(min(np.searchsorted(cdf, rng.random(), side="right"), V - 1)))
+    ids_out = np.array(out, dtype=np.int64)
+    return (ids_out, np.array(hs)) if return_states else ids_out

@@ -1,0 +1,182 @@
+"""Tests of rnnlib.train (optimizers, data helpers, training loops, sampling) and rnnlib.tasks."""
+
+import numpy as np
+import pytest
+
+import rnnlib
+from rnnlib import remedies, tasks, train
+
+
+# ---- optimizers ----------------------------------------------------------------------------
+
+
+def _quadratic():
+    """f(theta) = 1/2 sum_i a_i (theta_i - c_i)^2 over two arrays; minimum at c."""
+    a = (np.array([1.0, 4.0, 0.5]), np.array([[2.0, 1.0], [3.0, 0.25]]))
+    c = (np.array([1.0, -2.0, 3.0]), np.array([[0.5, -1.0], [2.0, 4.0]]))
+    grad = lambda th: tuple(ai * (t - ci) for ai, t, ci in zip(a, th, c))
+    return grad, c, (np.zeros(3), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("opt", [train.SGD(0.2), train.SGD(0.1, momentum=0.9), train.Adagrad(0.5),
+                                 train.Adam(0.05)], ids=["sgd", "momentum", "adagrad", "adam"])
+def test_optimizer_converges_on_quadratic(opt):
+    grad, c, theta = _quadratic()
+    for _ in range(2000):
+        theta = opt.step(theta, grad(theta))
+    for t, ci in zip(theta, c):
+        np.testing.assert_allclose(t, ci, atol=1e-3)
+
+
+def test_sgd_step_exact():
+    new = train.SGD(0.5).step((np.array([1.0]),), (np.array([4.0]),))
+    assert new[0][0] == -1.0
+
+
+def test_adam_first_step_is_lr_times_sign():
+    """With bias correction, Adam's first step is lr * g / (|g| + eps) = lr * sign(g)."""
+    new = train.Adam(0.1).step((np.zeros(3),), (np.array([2.0, -0.5, 1e3]),))
+    np.testing.assert_allclose(new[0], [-0.1, 0.1, -0.1], rtol=1e-6)
+
+
+def test_adagrad_first_step():
+    new = train.Adagrad(0.1).step((np.zeros(2),), (np.array([3.0, -4.0]),))
+    np.testing.assert_allclose(new[0], [-0.1, 0.1], rtol=1e-6)
+
+
+def test_optimizer_keeps_type_and_checks_shapes():
+    p = rnnlib.init_params(2, 3, 2)
+    new = train.Adam().step(p, p.zeros_like())
+    assert isinstance(new, rnnlib.RNNParams)
+    with pytest.raises(ValueError, match="grads"):
+        train.SGD().step(p, p[:4])
+    with pytest.raises(ValueError, match="lr"):
+        train.Adam(lr=-1.0)
+
+
+# ---- data helpers --------------------------------------------------------------------------
+
+
+def test_vocab_encode_decode_roundtrip():
+    text = "hello world\n"
+    vocab = train.build_vocab(text)
+    assert vocab == sorted(set(text))
+    assert train.decode(train.encode(text, vocab), vocab) == text
+    with pytest.raises(ValueError, match="text"):
+        train.encode("xyz", vocab)
+
+
+def test_one_hot():
+    x = train.one_hot(np.array([[0, 2], [1, 1]]), 3)
+    assert x.shape == (2, 2, 3)
+    np.testing.assert_array_equal(x[0, 1], [0, 0, 1])
+    with pytest.raises(ValueError, match="ids"):
+        train.one_hot(np.array([3]), 3)
+
+
+def test_batch_streams_and_chunks_cover_the_text_in_order():
+    ids = np.arange(23)
+    streams = train.batch_streams(ids, 3)
+    assert streams.shape == (7, 3)
+    np.testing.assert_array_equal(streams[:, 1], np.arange(7, 14))  # contiguous stream
+    chunks = list(train.chunk_batches(streams, 4))
+    assert [c[0].shape[0] for c in chunks] == [4, 2]
+    inputs = np.concatenate([c[0] for c in chunks])
+    targets = np.concatenate([c[1] for c in chunks])
+    np.testing.assert_array_equal(targets, inputs + 1)  # target = next character
+    np.testing.assert_array_equal(inputs, streams[:-1])
+    with pytest.raises(ValueError, match="B"):
+        train.batch_streams(ids, 0)
+
+
+# ---- training loops and sampling -----------------------------------------------------------
+
+
+def test_train_step_with_truncation_carries_state():
+    params = rnnlib.init_params(3, 4, 3, seed=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.standard_normal((6, 2, 3)), rng.integers(0, 3, (6, 2))
+    new, loss, norm, h = train.train_step(params, xs, ys, train.SGD(0.1), truncate=3)
+    np.testing.assert_array_equal(h, rnnlib.forward(params, xs).h[-1])
+    assert np.isclose(loss, rnnlib.bptt(params, xs, ys)[0])
+    _, g, _ = remedies.bptt_chunked(params, xs, ys, k=3)
+    np.testing.assert_allclose(new.W_hh, params.W_hh - 0.1 * g.W_hh)
+    assert np.isclose(norm, remedies.global_norm(g))
+
+
+def test_train_on_batches_learns_short_memory_task():
+    rng = np.random.default_rng(0)
+    params = remedies.init_rnn(7, 12, 3, "gaussian", spectral_radius=1.0, seed=0)
+    params, hist = train.train_on_batches(params, lambda i: tasks.remember_first(3, 16, rng)[:2], 150,
+                                          train.Adam(0.02), clip_norm=5.0)
+    assert hist["loss"][-10:].mean() < 0.2 * hist["loss"][:10].mean()
+    xs, ys, _ = tasks.remember_first(3, 200, np.random.default_rng(1))
+    assert tasks.last_step_accuracy(params, xs, ys) > 0.95
+
+
+def test_train_char_rnn_lowers_loss():
+    text = "abcabcabd" * 30
+    vocab = train.build_vocab(text)
+    streams = train.batch_streams(train.encode(text, vocab), 4)
+    params = rnnlib.init_params(len(vocab), 16, len(vocab), seed=0)
+    params, hist = train.train_char_rnn(params, streams, 120, train.Adam(0.02), k=10)
+    assert hist["loss"].shape == (120,)
+    assert hist["loss"][-10:].mean() < 0.6 * np.log(len(vocab))
+
+
+def test_sample_is_seeded_and_temperature_sharpens():
+    params = rnnlib.init_params(5, 8, 5, seed=2, scale=3.0)
+    a = train.sample(params, np.array([0, 1]), 50, rng=np.random.default_rng(0))
+    b = train.sample(params, np.array([0, 1]), 50, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (50,) and a.min() >= 0 and a.max() < 5
+    ids, hs = train.sample(params, np.array([0, 1]), 5, rng=np.random.default_rng(0), return_states=True)
+    assert hs.shape == (6, 8)
+    # Very low temperature: always the argmax of the logits.
+    cold = train.sample(params, np.array([3]), 1, temperature=1e-6, rng=np.random.default_rng(5))
+    h = rnnlib.forward(params, train.one_hot(np.array([[3]]), 5)).h[1, 0]
+    assert cold[0] == np.argmax(h @ params.W_yh.T + params.b_y)
+    with pytest.raises(ValueError, match="temperature"):
+        train.sample(params, np.array([0]), 3, temperature=0.0, rng=np.random.default_rng(0))
+
+
+def test_sample_frequencies_match_softmax():
+    """Oracle: the empirical frequency of the first sampled id is softmax(logits / tau)."""
+    params = rnnlib.init_params(3, 4, 3, seed=1, scale=2.0)
+    h = rnnlib.forward(params, train.one_hot(np.array([[1]]), 3)).h[1, 0]
+    z = (h @ params.W_yh.T + params.b_y) / 0.7
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    rng = np.random.default_rng(0)
+    counts = np.bincount([train.sample(params, np.array([1]), 1, temperature=0.7, rng=rng)[0]
+                          for _ in range(3000)], minlength=3)
+    assert np.all(np.abs(counts / 3000 - p) < 5 * np.sqrt(p * (1 - p) / 3000) + 1e-9)
+
+
+# ---- tasks ---------------------------------------------------------------------------------
+
+
+def test_remember_first_layout():
+    xs, ys, first = tasks.remember_first(6, 5, np.random.default_rng(0), n_symbols=2, n_distractors=3)
+    assert xs.shape == (6, 5, 6) and ys.shape == (6, 5)
+    np.testing.assert_array_equal(np.argmax(xs[0], axis=-1), first)
+    assert np.all(np.argmax(xs[1:-1], axis=-1) >= 2) and np.all(np.argmax(xs[-1], axis=-1) == 5)
+    assert np.all(ys[:-1] == 0)
+    np.testing.assert_array_equal(ys[-1], first + 1)
+    with pytest.raises(ValueError, match="T"):
+        tasks.remember_first(1, 5, np.random.default_rng(0))
+
+
+def test_figures_dict_functions_return_figures():
+    """Each FIGURES entry builds a Figure (the slow char-RNN one is checked by name only)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from rnnlib import remedy_plots
+
+    assert set(remedy_plots.FIGURES) == {"06-cliff.svg", "06-clipping-curves.svg", "07-char-rnn-loss.svg"}
+    fig = remedy_plots.FIGURES["06-cliff.svg"]()
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    plt.close(fig)
+    fig = remedy_plots.text_activation_figure("ab\ncd", np.array([[0.5, -0.5, 0.0, 1.0, -1.0]]), ["u"], width=3)
+    assert isinstance(fig, Figure)
+    plt.close(fig)
