@@ -36,6 +36,7 @@ __all__ = [
 INK = "#263238"
 NOTE = "#455A64"
 CMAP = "viridis"
+BOUND_LS = ":"  # bounds are drawn thin and dotted, measured curves thick and solid
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,18 +125,19 @@ def _fig_contributions() -> Figure:
 
 
 def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str | None = None) -> Figure:
-    """log10 ||dh_t/dh_k||_2 against the lag, one panel per activation, with the bound dashed.
+    """log10 ||dh_t/dh_k||_2 against the lag, one panel per activation, with the bound dotted.
 
     curves: {activation: {sigma_max: log10 norms by lag, shape (L + 1,)}}; entry `lag` of each
-    array is log10 ||dh_T/dh_{T - lag}||_2 (`jacobians.jacobian_log_norms(...)[::-1]`). The bound
-    lag * log10(gamma sigma_max) is drawn dashed in the same colour. Notebook 04.
+    array is log10 ||dh_T/dh_{T - lag}||_2 (`jacobians.jacobian_log_norms(...)[::-1]`). Each norm
+    is a thick solid line; its bound lag * log10(gamma sigma_max) a thin dotted line in the same
+    colour. Notebook 04.
     """
     if not curves:
         raise ValueError("curves: expected {activation: {sigma_max: log-norms}}, got an empty dict")
     acts = list(curves)
     sigmas = sorted({s for c in curves.values() for s in c})
     cmap = colormaps["plasma"]
-    color = {s: cmap(0.1 + 0.75 * i / max(len(sigmas) - 1, 1)) for i, s in enumerate(sigmas)}
+    color = {s: cmap(0.05 + 0.7 * i / max(len(sigmas) - 1, 1)) for i, s in enumerate(sigmas)}  # no pale yellow
     fig = plt.figure(figsize=(4.0 * len(acts) + 0.6, 4.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(acts), sharey=False))
     for ax, act in zip(axes, acts):
@@ -145,8 +147,8 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
             y = np.asarray(curves[act][s])
             lags = np.arange(y.size)
             bound = lags * np.log10(gamma * s)
-            ax.plot(lags, y, color=color[s], lw=2, label=rf"$\sigma_{{max}} = {s:g}$")
-            ax.plot(lags, bound, color=color[s], lw=1.2, ls="--")
+            ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$")
+            ax.plot(lags, bound, color=color[s], lw=1.3, ls=BOUND_LS)
             lo, hi = min(lo, np.min(y)), max(hi, np.max(y))
         span = hi - lo
         ax.set_ylim(lo - 0.08 * span - 0.5, hi + 0.25 * span + 1.0)
@@ -155,10 +157,10 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
         ax.set_xlabel(r"lag $t-k$")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(r"$\log_{10}\|\partial h_t/\partial h_k\|_2$")
-    axes[0].plot([], [], color=NOTE, ls="--", lw=1.2, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$")
+    axes[0].plot([], [], color=NOTE, ls=BOUND_LS, lw=1.3, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$, same colour")
     axes[0].legend(frameon=False, fontsize=8.5, loc="lower left")
     fig.suptitle(title or r"$\|\partial h_t/\partial h_k\|_2$ always stays below $(\gamma\,\sigma_{max})^{t-k}$"
-                 r" (dashed): a guarantee of vanishing when $\gamma\sigma_{max}<1$, never of exploding",
+                 r" (dotted): a guarantee of vanishing when $\gamma\sigma_{max}<1$, never of exploding",
                  fontsize=11.5, color=INK)
     return fig
 
@@ -281,7 +283,10 @@ def log_norm_figure(naive_log: np.ndarray, exact_log: np.ndarray, title: str | N
     """log10 ||W^t|| from a plain running product (stops where it underflows) and from log-norms.
 
     naive_log, exact_log: (T + 1,) log10 norms by power t; -inf or nan entries of naive_log (the
-    product underflowed to 0) are not drawn, and the first of them is marked. Notebook 04.
+    product underflowed to 0) are not drawn, and the first of them is marked. Two float64 limits
+    are drawn dotted: the smallest normal number (2.2e-308, below it precision is lost) and the
+    smallest subnormal (4.9e-324; anything below half of it, about 2.5e-324, rounds to 0).
+    Notebook 04.
     """
     naive_log, exact_log = np.asarray(naive_log, dtype=float), np.asarray(exact_log, dtype=float)
     if naive_log.shape != exact_log.shape or naive_log.ndim != 1:
@@ -297,8 +302,12 @@ def log_norm_figure(naive_log: np.ndarray, exact_log: np.ndarray, title: str | N
         ax.axvline(t0, color="#E65100", lw=1, alpha=0.6)
         ax.annotate(f"product underflows to 0 at t = {t0}", (t0, exact_log[t0]), xytext=(8, 30),
                     textcoords="offset points", color="#E65100", fontsize=9.5)
-    ax.axhline(np.log10(np.finfo(float).tiny), color=NOTE, lw=0.8, ls=":")
-    ax.text(2, np.log10(np.finfo(float).tiny) + 8, "smallest normal float64, 1e-308", color=NOTE, fontsize=9)
+    normal, subnormal = np.finfo(float).smallest_normal, np.finfo(float).smallest_subnormal
+    for value, text, dy, va in ((normal, "smallest normal float64, 2.2e-308", 3, "bottom"),
+                                (subnormal, "smallest subnormal, 4.9e-324\n(anything below ~2.5e-324 rounds to 0)", -3, "top")):
+        ax.axhline(np.log10(value), color=NOTE, lw=0.9, ls=":")
+        ax.annotate(text, (t[0], np.log10(value)), xytext=(4, dy), textcoords="offset points", ha="left", va=va,
+                    color=NOTE, fontsize=8.5)
     ax.set_xlabel(r"number of factors $t$")
     ax.set_ylabel(r"$\log_{10}\|W_{hh}^{\,t}\|_2$")
     ax.grid(True, alpha=0.3)

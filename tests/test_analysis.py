@@ -238,6 +238,16 @@ def test_long_product_log_norm_minus_700():
     assert np.isneginf(naive[-1]) and np.allclose(naive[:300], -0.7 * np.arange(300), atol=1e-9)
 
 
+def test_naive_product_is_zero_once_below_half_the_smallest_subnormal():
+    # Round to nearest: anything below half of 4.9e-324 (about 2.5e-324) becomes 0; ||W^t|| = 10^(-0.7 t) exactly.
+    params, _ = gradient_plots.underflow_example(c_log10=-0.7, T=500)
+    naive = gradient_plots.naive_log_norms(params.W_hh, 500)
+    first_zero = int(np.argmax(np.isneginf(naive)))
+    predicted = int(np.ceil((np.log10(np.finfo(float).smallest_subnormal) - np.log10(2.0)) / -0.7))
+    assert predicted == 463 and abs(first_zero - predicted) <= 1
+    assert np.isfinite(naive[:first_zero]).all() and np.isneginf(naive[first_zero:]).all()
+
+
 # ----------------------------------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------------------------------
@@ -267,6 +277,35 @@ def test_errors_name_the_argument():
 # ----------------------------------------------------------------------------------------------
 # Figures (Agg backend, set in conftest.py)
 # ----------------------------------------------------------------------------------------------
+
+
+def test_norms_figure_draws_curves_solid_and_bounds_dotted_in_the_same_colour():
+    lags = np.arange(11)
+    fig = gradient_plots.jacobian_norms_figure({"tanh": {1.0: -0.5 * lags, 4.0: 0.0 * lags}})
+    try:
+        lines = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata())]
+        solid = [ln for ln in lines if ln.get_linestyle() == "-"]
+        dotted = [ln for ln in lines if ln.get_linestyle() == ":"]
+        assert len(solid) == 2 and len(dotted) == 2, [ln.get_linestyle() for ln in lines]
+        assert [ln.get_color() for ln in solid] == [ln.get_color() for ln in dotted]
+        assert all(d.get_linewidth() < s.get_linewidth() for s, d in zip(solid, dotted))
+        assert np.allclose(dotted[1].get_ydata(), lags * np.log10(4.0))  # the bound (gamma sigma_max)^lag, gamma = 1
+    finally:
+        plt.close(fig)
+
+
+def test_log_norm_figure_marks_the_normal_and_subnormal_limits():
+    exact = -0.7 * np.arange(501)
+    naive = np.where(exact > -324, exact, -np.inf)
+    fig = gradient_plots.log_norm_figure(naive, exact)
+    try:
+        levels = [ln.get_ydata()[0] for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+        expected = np.log10([np.finfo(float).smallest_normal, np.finfo(float).smallest_subnormal])
+        assert np.allclose(sorted(levels), sorted(expected))
+        texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+        assert "4.9e-324" in texts and "2.5e-324" in texts and "2.2e-308" in texts
+    finally:
+        plt.close(fig)
 
 
 @pytest.mark.parametrize("name", sorted(gradient_plots.FIGURES))
