@@ -6,14 +6,17 @@ rate: ||W^t||^(1/t) -> rho. It does not set every step: for every t,
 
     rho^t  <=  ||W^t||_2  <=  sigma_max(W)^t,
 
-and a non-normal W (eigenvectors far from orthogonal) can sit near the upper end for a long
-while before the lower end takes over. With a nonlinearity, dh_t/dh_0 = prod diag(f'(a_i)) W
-and ||dh_t/dh_0||_2 <= (gamma sigma_max)^t, gamma = max |f'| (Pascanu, Mikolov and Bengio 2013).
+and a non-normal W (eigenvectors far from orthogonal) can keep growing for a long while, far
+above the lower end (though soon below the upper one), before the lower end takes over. With a
+nonlinearity, dh_t/dh_0 = prod diag(f'(a_i)) W and ||dh_t/dh_0||_2 <= (gamma sigma_max)^t,
+gamma = max |f'| (Pascanu, Mikolov and Bengio 2013).
 
 This module holds the numpy computations behind notebook 05's eigenvalue explorer
 (`rnnlib.explorer`): the 2 x 2 matrices with chosen eigenvalues and non-normality, the hidden
 trajectory under a constant input, the log-norm profile of dh_t/dh_0 (exact even far outside
-the float range) and a one-line verdict. It imports numpy only.
+the float range) and a one-line verdict. "Explodes" there means exponential growth; a linear RNN
+with rho = 1 and a Jordan-type block grows only polynomially (like t) and is called that.
+It imports numpy only.
 """
 
 from __future__ import annotations
@@ -35,11 +38,23 @@ __all__ = [
     "GradientProfile",
     "gradient_profile",
     "format_pow10",
+    "grows_exponentially",
     "verdict",
+    "VERDICT_WORDS",
 ]
 
 VANISH_LOG10 = -3.0  # ||dh_T/dh_0|| below 1e-3 counts as vanished
-EXPLODE_LOG10 = 3.0  # above 1e3 as exploded
+EXPLODE_LOG10 = 3.0  # above 1e3 as grown: exploded if the growth is exponential
+RHO_ONE_TOL = 1e-9  # rho within this of 1 counts as rho = 1
+# The words that can open a verdict line (before its colon).
+VERDICT_WORDS = (
+    "vanishes",
+    "survives",
+    "explodes",
+    "grows polynomially (ρ = 1)",
+    "grows for now (ρ < 1, transient)",
+    "grows, not exponentially",
+)
 
 
 def _check_real(name: str, value, low: float | None = None, high: float | None = None) -> float:
@@ -74,18 +89,19 @@ def triangular_2x2(lam1: float, lam2: float, shear: float = 0.0) -> np.ndarray:
 def complex_pair_2x2(r: float, theta: float, shear: float = 0.0) -> np.ndarray:
     """A real (2, 2) matrix with eigenvalues r e^{+i theta}, r e^{-i theta} and non-normality |shear|.
 
-    r >= 0, theta in radians in [0, pi]. The matrix is [[alpha, q + s/2], [-(q - s/2), alpha]]
+    r >= 0, theta in radians in [0, pi]. The matrix is [[alpha, -(q + s/2)], [q - s/2, alpha]]
     with alpha = r cos(theta), omega = r sin(theta), q = sqrt(omega^2 + s^2/4): its trace is
     2 alpha and its determinant alpha^2 + omega^2 = r^2, so the eigenvalues are alpha +- i omega.
-    shear = 0 gives r times a rotation by -theta (normal: h_t spirals at rate r); at theta = 0 or pi
-    it is the Jordan-type block [[+-r, s], [0, +-r]] of `triangular_2x2`.
+    shear = 0 gives r times the rotation by +theta, r [[cos, -sin], [sin, cos]] (normal: h_t turns
+    counter-clockwise by theta a step, as z -> r e^{i theta} z does, and its length scales by r).
+    At theta = 0 or pi it is the Jordan-type block [[+-r, -s], [0, +-r]] = `triangular_2x2(+-r, +-r, -s)`.
     """
     r = _check_real("r", r, low=0.0)
     theta = _check_real("theta", theta, low=0.0, high=math.pi)
     s = _check_real("shear", shear)
     alpha, omega = r * math.cos(theta), r * math.sin(theta)
     q = math.hypot(omega, s / 2)
-    return np.array([[alpha, q + s / 2], [-(q - s / 2), alpha]])
+    return np.array([[alpha, -(q + s / 2)], [q - s / 2, alpha]])
 
 
 def departure_from_normality(W) -> float:
@@ -316,20 +332,50 @@ def format_pow10(log10_value: float, digits: int = 2) -> str:
     return f"{mantissa:.{digits - 1}f}e{exponent:+03d}"
 
 
+def grows_exponentially(profile: GradientProfile) -> bool:
+    """Whether ||dh_t/dh_0|| grows exponentially in t (explodes), not just polynomially.
+
+    Linear RNN: exactly when rho(W) > 1, because ||W^t||^(1/t) -> rho (Gelfand's formula); at
+    rho = 1 a Jordan-type block grows like t, which is polynomial growth (notebook 05, section 4).
+    Nonlinear RNN, which has no such formula: judged from the curve L(t) = log10 ||dh_t/dh_0||.
+    Exponential growth adds the same amount to L per step at any t; polynomial growth t^k adds
+    k log10(2) per doubling of t, so its per-step rise over [T/2, T] is half that over [T/4, T/2].
+    Counted as exponential when the later per-step rise is positive and at least 3/4 of the earlier.
+    """
+    if profile.activation == "linear":
+        return profile.rho > 1.0 + RHO_ONE_TOL
+    L, T = profile.log_norm, profile.T
+    q, h = T // 4, T // 2
+    if q < 1 or h <= q or not np.all(np.isfinite(L[[q, h, T]])):
+        return bool(L[-1] > 0)
+    early = (L[h] - L[q]) / (h - q)
+    late = (L[T] - L[h]) / (T - h)
+    return bool(late > 0 and late >= 0.75 * early)
+
+
 def verdict(profile: GradientProfile) -> str:
     """One line on the fate of dh_T/dh_0: 'vanishes: ||dh_t/dh_0|| = 1.0e-12 after 100 steps'.
 
-    Vanishes below 1e-3, explodes above 1e3, otherwise survives. A peak at least 10 times above
-    both the start (1) and the end is reported as transient growth (non-normal W).
+    Vanishes below 1e-3, survives between 1e-3 and 1e3. Above 1e3 it explodes only if the
+    growth is exponential (`grows_exponentially`); otherwise a linear RNN says 'grows
+    polynomially (rho = 1)' or, with rho < 1, 'grows for now (rho < 1, transient)', and a
+    nonlinear one 'grows, not exponentially'. The line opens with one of VERDICT_WORDS. A peak at
+    least 10 times above both the start (1) and the end is reported as transient growth (non-normal W).
     """
     L, T = profile.log_norm, profile.T
     end = L[-1]
     if end <= VANISH_LOG10:
         word = "vanishes"
-    elif end >= EXPLODE_LOG10:
-        word = "explodes"
-    else:
+    elif end < EXPLODE_LOG10:
         word = "survives"
+    elif grows_exponentially(profile):
+        word = "explodes"
+    elif profile.activation != "linear":
+        word = "grows, not exponentially"
+    elif profile.rho >= 1.0 - RHO_ONE_TOL:
+        word = "grows polynomially (ρ = 1)"
+    else:
+        word = "grows for now (ρ < 1, transient)"
     line = f"{word}: ‖∂h_t/∂h_0‖ = {format_pow10(end)} after {T} steps"
     peak_t = int(np.argmax(L))
     if L[peak_t] >= max(end, 0.0) + 1.0:

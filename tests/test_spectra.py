@@ -43,6 +43,13 @@ def test_complex_pair_has_the_chosen_eigenvalues(r, theta, shear):
 def test_complex_pair_without_shear_is_a_scaled_rotation():
     W = S.complex_pair_2x2(0.9, math.pi / 6)
     assert np.allclose(W @ W.T, 0.81 * np.eye(2)), "r R with R orthogonal"
+    c, s = math.cos(math.pi / 6), math.sin(math.pi / 6)
+    assert np.allclose(W, 0.9 * np.array([[c, -s], [s, c]])), "r times the rotation by +theta (counter-clockwise)"
+    h = W @ np.array([1.0, 0.0])
+    assert math.atan2(h[1], h[0]) == pytest.approx(math.pi / 6), "e_1 turns by +theta"
+    for r, theta in ((0.7, 0.0), (1.2, math.pi)):  # the real ends of the slider: a Jordan-type block
+        sign = math.cos(theta)
+        assert np.allclose(S.complex_pair_2x2(r, theta, 3.0), S.triangular_2x2(sign * r, sign * r, -3.0), atol=1e-12)
     assert S.departure_from_normality(W) == pytest.approx(0.0, abs=1e-7)
     assert S.departure_from_normality(S.complex_pair_2x2(0.9, math.pi / 6, 3.0)) == pytest.approx(3.0)
 
@@ -181,6 +188,34 @@ def test_verdicts():
     assert S.verdict(S.gradient_profile(np.diag([0.9, 0.5]), 100)) == "vanishes: ‖∂h_t/∂h_0‖ = 2.7e-05 after 100 steps"
     assert S.verdict(S.gradient_profile(np.diag([1.1, 0.5]), 100)).startswith("explodes: ‖∂h_t/∂h_0‖ = 1.4e+04")
     assert S.verdict(S.gradient_profile(np.eye(2), 10)).startswith("survives")
-    transient = S.verdict(S.gradient_profile(S.triangular_2x2(0.95, 0.95, 10.0), 300))
+    transient = S.verdict(S.gradient_profile(S.triangular_2x2(0.95, 0.94, 10.0), 300))
     assert transient.startswith("vanishes") and "(transient growth)" in transient
     assert S.verdict(S.gradient_profile(np.zeros((2, 2)), 5)) == "vanishes: ‖∂h_t/∂h_0‖ = 0 after 5 steps"
+
+
+def test_growth_at_rho_one_is_polynomial_not_an_explosion():
+    # ||W^t|| of [[1, s], [0, 1]] is about s t: above 1e3, but only polynomial.
+    jordan = S.gradient_profile(S.triangular_2x2(1.0, 1.0, 10.0), 1000)
+    assert not S.grows_exponentially(jordan)
+    assert S.verdict(jordan) == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 1.0e+04 after 1000 steps"
+    rotated = S.gradient_profile(S.complex_pair_2x2(1.0, math.pi, 5.0), 1000)  # the explorer's r = 1, theta = 180
+    assert S.verdict(rotated) == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 5.0e+03 after 1000 steps"
+    # rho just above 1 explodes; rho < 1 with a large transient still going at T grows "for now".
+    assert S.verdict(S.gradient_profile(S.triangular_2x2(1.01, 1.01, 10.0), 1000)).startswith("explodes")
+    assert S.verdict(S.gradient_profile(S.triangular_2x2(0.999, 0.999, 10.0), 200)).startswith(
+        "grows for now (ρ < 1, transient): ‖∂h_t/∂h_0‖ = 1.6e+03")
+    for profile in (jordan, rotated):
+        assert S.verdict(profile).split(":")[0] in S.VERDICT_WORDS
+
+
+def test_nonlinear_growth_is_judged_from_the_curve():
+    h0 = np.array([1.0, 1.0])
+    # relu on a positive state is the identity: the Jordan block again, polynomial growth.
+    poly = S.gradient_profile(S.triangular_2x2(1.0, 1.0, 10.0), 1000, "relu", h0=h0)
+    assert poly.log_norm[-1] > 3 and not S.grows_exponentially(poly)
+    assert S.verdict(poly).startswith("grows, not exponentially")
+    expo = S.gradient_profile(np.diag([1.1, 1.0]), 100, "relu", h0=h0)
+    assert S.grows_exponentially(expo) and S.verdict(expo).startswith("explodes")
+    # A tanh RNN whose gradient grows exponentially (found by sweeping the explorer's settings).
+    growing = S.gradient_profile(S.triangular_2x2(1.25, 0.0, 2.5), 1000, "tanh", h0=np.array([0.8, -0.4]))
+    assert growing.log_norm[-1] > 50 and S.verdict(growing).startswith("explodes")
