@@ -10,7 +10,8 @@ Introduced in notebook 06. Three kinds of truncated BPTT are easy to confuse; rn
                       constant ("detached"). What min-char-rnn and practice do. Cost O(T).
     randomized        `bptt_randomized(..., ks, probs, rng)`: the window length K is drawn at
                       random and the gradient of lag l is divided by P(K > l), so that the
-                      estimate equals the full gradient on average (Tallec and Ollivier 2017).
+                      estimate equals the full gradient on average (in the spirit of Tallec and
+                      Ollivier 2017, who reweight random chunk borders in a stream).
 
 Clipping (Pascanu, Mikolov and Bengio 2013, Algorithm 1): `clip_by_norm` rescales the whole
 gradient, one norm over all parameters, and keeps its direction; `clip_elementwise` (min-char-rnn's
@@ -34,6 +35,7 @@ __all__ = [
     "bptt_randomized",
     "randomized_expectation",
     "backward_cost",
+    "randomized_cost",
     "gradient_errors",
     "global_norm",
     "clip_by_norm",
@@ -122,9 +124,11 @@ def bptt_randomized(params: RNNParams, xs, targets, h0=None, activation: str = "
         g = sum_{i : k_i <= K} [G(k_i) - G(k_{i-1})] / P(K >= k_i),    E[g] = G(T) = full BPTT,
 
     since P(K > l) is constant for k_{i-1} <= l < k_i. The default (K = 4 with probability 0.9,
-    full BPTT with probability 0.1) is cheap on average and unbiased, at the price of variance:
-    rare long windows are up-weighted by 10. Tallec and Ollivier (2017) reweight random
-    truncation points in the same way; see notebook 06.
+    full BPTT with probability 0.1) is unbiased, at the price of variance: rare long windows are
+    up-weighted by 10. One K is drawn per call (per sequence) and applied to the per-term window,
+    so all T states are kept and sometimes full BPTT is run: no memory is saved (cost:
+    `randomized_cost`). Tallec and Ollivier (2017) reweight random chunk borders of a stream in
+    the same spirit; see notebook 06.
     """
     ks, probs = _check_distribution(ks, probs)
     if rng is None or not isinstance(rng, np.random.Generator):
@@ -167,19 +171,37 @@ def backward_cost(T: int, k: int | None, mode: str) -> dict[str, int]:
     mode "full", "window" (per-term window k) or "chunked" (chunks of k) ->
     {"vjp": number of products with a step Jacobian (dh_{t-1} <- W_hh^T diag(f'(a_t)) dh_t),
      "states": hidden states that must be kept in memory}.
-    Full: T products, T + 1 states. Window: sum_t min(k, t) ~ T k products. Chunked: T products,
-    k + 1 states (only the current chunk's).
+    Full: T products, T + 1 states. Window: sum_t min(k, t) ~ T k products for k < T, and T for
+    k >= T (then it is full BPTT and rnnlib.backward carries one gradient); T + 1 states either
+    way. Chunked: T products, k + 1 states (only the current chunk's).
     """
     T = _check_k(T, "T")
     if mode == "full":
         return {"vjp": T, "states": T + 1}
     k = _check_k(k)
     if mode == "window":
+        if k >= T:
+            return {"vjp": T, "states": T + 1}
         t = np.arange(1, T + 1)
         return {"vjp": int(np.minimum(k, t).sum()), "states": T + 1}
     if mode == "chunked":
         return {"vjp": T, "states": min(k, T) + 1}
     raise ValueError(f"mode: expected 'full', 'window' or 'chunked', got {mode!r}")
+
+
+def randomized_cost(T: int, ks, probs) -> dict[str, float]:
+    """Expected cost of one `bptt_randomized` call over T steps, counted exactly (no timings).
+
+    ks, probs as in `bptt_randomized` -> {"vjp": expected number of step-Jacobian products,
+    "states": hidden states kept}. The call computes the window gradient G(k_i) for every
+    k_i <= K, so vjp = sum_i P(K >= k_i) * backward_cost(T, k_i, "window")["vjp"]; every window
+    needs all T + 1 states.
+    """
+    T = _check_k(T, "T")
+    ks, probs = _check_distribution(ks, probs)
+    survive = probs[::-1].cumsum()[::-1]  # P(K >= k_i)
+    vjp = sum(float(s) * backward_cost(T, int(k_i), "window")["vjp"] for k_i, s in zip(ks, survive))
+    return {"vjp": vjp, "states": T + 1}
 
 
 def _flat(g) -> np.ndarray:

@@ -29,24 +29,52 @@ __all__ = [
 COLORS = {"window": "C0", "chunked": "C1", "randomized": "C2", "full": "0.3"}
 
 
-def truncation_figure(ks, errors: dict, costs: dict, T: int):
-    """Error of truncated gradients against full BPTT and their cost, as k varies.
+def truncation_figure(ks, errors: dict, costs: dict, states: dict, T: int, *, k_level: int = 12):
+    """Error of truncated gradients against full BPTT, their cost and their memory, as k varies.
 
     ks (n,); errors[mode] = {"cosine": (n,), "rel_norm": (n,)} for modes among window, chunked,
-    randomized (single draws: the mean over draws); costs[mode] (n,) vector-Jacobian products.
+    randomized (randomized: root-mean-square over its draws, computed exactly); costs[mode] (n,)
+    vector-Jacobian products of one backward pass (randomized: expected); states[mode] (n,)
+    hidden states kept. Titles are computed from the data: the chunked error range for
+    k_level <= k < T, and the window's fall over the same range.
     """
-    fig, axs = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
+    ks = np.asarray(ks)
+    fig, axs = plt.subplots(2, 2, figsize=(12, 7.5), constrained_layout=True)
+    axs = axs.ravel()
+    style = {"window": dict(marker="o", ls="-"), "chunked": dict(marker="s", ls="-"),
+             "randomized": dict(marker="^", ls="--", mfc="none", ms=7)}
     for mode, e in errors.items():
-        kw = dict(color=COLORS[mode], marker="o", ms=3, label=mode)
-        axs[0].plot(ks, e["cosine"], **kw)
-        keep = np.asarray(e["rel_norm"]) > 1e-12  # exactly 0 (to rounding) at k = T: not drawable on a log axis
-        axs[1].semilogy(np.asarray(ks)[keep], np.asarray(e["rel_norm"])[keep], **kw)
-    axs[0].set(xlabel="truncation length $k$", ylabel=r"$\cos(g_k, g)$", title="direction: approaches 1 as $k \\to T$")
-    axs[1].set(xlabel="truncation length $k$", ylabel=r"$\|g_k - g\| / \|g\|$", title="relative error falls with $k$ (0 at $k = T$)")
+        kw = dict(color=COLORS[mode], label=mode, **{"ms": 4, **style[mode]})
+        angle = np.degrees(np.arccos(np.clip(e["cosine"], -1, 1)))
+        keep = angle > 1e-6  # exactly 0 at k = T: not drawable on a log axis
+        axs[0].semilogy(ks[keep], angle[keep], **kw)
+        keep = np.asarray(e["rel_norm"]) > 1e-12
+        axs[1].semilogy(ks[keep], np.asarray(e["rel_norm"])[keep], **kw)
+    band = (ks >= k_level) & (ks < T)
+    ch, wi = np.asarray(errors["chunked"]["rel_norm"])[band], np.asarray(errors["window"]["rel_norm"])[band]
+    ang = np.degrees(np.arccos(np.clip(np.asarray(errors["chunked"]["cosine"])[band], -1, 1)))
+    axs[0].set(xlabel="truncation length $k$", ylabel=r"angle between $g_k$ and $g$ (degrees)",
+               title=f"direction: chunked stays {ang.min():.1f}°–{ang.max():.1f}° off for ${k_level} \\leq k < T$;\n"
+                     "the window's angle keeps falling")
+    axs[1].set(xlabel="truncation length $k$", ylabel=r"$\|g_k - g\| / \|g\|$",
+               title=f"chunked error levels off at {ch.min():.1%}–{ch.max():.1%} for ${k_level} \\leq k < T$;\n"
+                     f"the window's keeps falling ({wi[0]:.1%} to {wi[-1]:.0e})")
+    full = dict(color=COLORS["full"], ls=":", lw=1.5, label="no truncation (full BPTT)")
+    shift = {"randomized": 0.6}  # drawn slightly to the right: its cost is the window's + 0.1 T, hidden otherwise
     for mode, c in costs.items():
-        axs[2].plot(ks, c, color=COLORS[mode], marker="o", ms=3, label=mode)
-    axs[2].set(xlabel="truncation length $k$", ylabel="vector-Jacobian products",
-               title=f"cost: window grows like $Tk$ (T = {T})")
+        label = mode + (f" (expected; drawn at $k + {shift[mode]:g}$)" if mode in shift else "")
+        axs[2].plot(ks + shift.get(mode, 0), c, color=COLORS[mode], label=label, **{"ms": 4, **style[mode]})
+    axs[2].axhline(T, **full)
+    axs[2].annotate("$k = T$: full BPTT", xy=(T, T), xytext=(T - 1, 2.2 * T), ha="right", fontsize=8,
+                    arrowprops=dict(arrowstyle="->", color="0.3"))
+    axs[2].set(xlabel="truncation length $k$", ylabel="vector-Jacobian products (one backward pass)",
+               yscale="log", title=f"cost: the window pays about $Tk$, more than full BPTT's $T = {T}$")
+    for mode, c in states.items():
+        label = mode + (f" (drawn at $k + {shift[mode]:g}$)" if mode in shift else "")
+        axs[3].plot(ks + shift.get(mode, 0), c, color=COLORS[mode], label=label, **{"ms": 4, **style[mode]})
+    axs[3].axhline(T + 1, **full)
+    axs[3].set(xlabel="truncation length $k$", ylabel="hidden states kept in memory", ylim=(0, 1.15 * (T + 1)),
+               title="memory: only chunking saves it ($k + 1$ states, not $T + 1$)")
     for ax in axs:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -57,29 +85,63 @@ def cliff_figure(*, w0: float = 9.0, b0: float = -5.5, lr: float = 0.05, n_steps
                  T: int = 50, w_slice: float = 4.4):
     """The error surface of x_t = w sigma(x_{t-1}) + b over (w, b), with gradient-descent paths.
 
-    Left: log10 of the loss (x_T - 0.7)^2 with the path of plain gradient descent (thrown off
-    the wall) and of norm-clipped descent. Right: the loss along the slice w = w_slice across the wall.
+    Left: the loss L = (x_T - 0.7)^2 on a linear colour scale, with the paths of plain and of
+    norm-clipped gradient descent and the slice w = w_slice. Middle: log10 ||grad L|| near the
+    wall, zoomed on the last steps. Right: L and ||grad L|| along the slice, across the wall.
     """
     w = np.linspace(0, 13, 261)
     b = np.linspace(-8, 12, 301)
     W, B = np.meshgrid(w, b)
     L = remedies.cliff_loss(W, B, T=T)
-    fig, axs = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
-    im = axs[0].pcolormesh(W, B, np.log10(L + 1e-8), shading="auto", cmap="viridis")
-    fig.colorbar(im, ax=axs[0], label=r"$\log_{10} L(w, b)$")
-    for clip, style, label in [(None, "r.-", "gradient descent"), (theta, "w.--", rf"clipped, $\theta = {theta:g}$")]:
-        path, _ = remedies.gradient_descent_path(w0, b0, lr, n_steps, clip=clip, T=T)
-        axs[0].plot(path[:, 0], path[:, 1], style, ms=3, lw=1, label=label)
+    paths = {}
+    for name, clip in (("plain", None), ("clipped", theta)):
+        paths[name], _ = remedies.gradient_descent_path(w0, b0, lr, n_steps, clip=clip, T=T)
+    jump = int(np.argmax(np.linalg.norm(np.diff(paths["plain"], axis=0), axis=1)))
+    pstyle = {"plain": dict(color="C3", marker="o", ms=3.5, ls="-", lw=1.2, label="gradient descent"),
+              "clipped": dict(color="white", marker="^", ms=4, ls="--", lw=1.2, mec="k", mew=0.4,
+                              label=rf"clipped, $\theta = {theta:g}$")}
+    fig, axs = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
+    vmax = 20.0
+    im = axs[0].pcolormesh(W, B, L, shading="auto", cmap="viridis", vmin=0, vmax=vmax)
+    fig.colorbar(im, ax=axs[0], label=rf"$L(w, b)$ (linear; capped at {vmax:g})", extend="max")
+    for name, path in paths.items():
+        axs[0].plot(path[:, 0], path[:, 1], **pstyle[name])
     axs[0].plot([w0], [b0], "ko", ms=6, label="start")
-    axs[0].axvline(w_slice, color="0.9", lw=0.8, ls=":")
+    zoom_w, zoom_b = (3.9, 5.1), (-3.0, -1.5)  # the middle panel's window
+    axs[0].add_patch(Rectangle((zoom_w[0], zoom_b[0]), zoom_w[1] - zoom_w[0], zoom_b[1] - zoom_b[0], fill=False,
+                               ec="C1", lw=1.5, label="zoom (middle panel)"))
+    axs[0].axvline(w_slice, color="0.9", lw=1, ls=":", label=f"slice $w = {w_slice:g}$ (right panel)")
     axs[0].set(xlim=(0, 13), ylim=(-8, 12), xlabel="$w$", ylabel="$b$",
-               title="a wall: unclipped descent is thrown far away")
+               title=f"a wall: at step {jump} unclipped descent is thrown\n"
+                     f"{np.linalg.norm(paths['plain'][jump + 1] - paths['plain'][jump]):.0f} units away")
     axs[0].legend(loc="upper left", fontsize=8, facecolor="0.85")
+
+    # Zoom on the wall: log10 of the gradient norm, where the wall is a bright ridge.
+    wz, bz = np.linspace(*zoom_w, 301), np.linspace(*zoom_b, 751)  # fine in b: the ridge is ~0.01 wide
+    Wz, Bz = np.meshgrid(wz, bz)
+    _, dw, db = remedies.cliff_loss(Wz, Bz, T=T, return_grad=True)
+    im = axs[1].pcolormesh(Wz, Bz, np.log10(np.hypot(dw, db) + 1e-12), shading="auto", cmap="magma",
+                           vmin=0, vmax=2.5)
+    fig.colorbar(im, ax=axs[1], label=r"$\log_{10}\|\nabla L\|$", extend="both")
+    for name, path in paths.items():
+        axs[1].plot(path[:, 0], path[:, 1], **pstyle[name])
+    axs[1].text(wz[-1] - 0.03, bz[-1] - 0.05, f"the red line leaving: the jump to (w, b) = {tuple(np.round(paths['plain'][jump + 1], 1).tolist())}", color="C3",
+                ha="right", va="top", fontsize=8, bbox=dict(fc="white", ec="none", alpha=0.8))
+    axs[1].axvline(w_slice, color="0.9", lw=1, ls=":")
+    axs[1].set(xlim=(wz[0], wz[-1]), ylim=(bz[0], bz[-1]), xlabel="$w$", ylabel="$b$",
+               title="zoom: the thin bright ridge is the wall ($\\|\\nabla L\\|$ explodes);\n"
+                     "the black line at its foot is the valley floor ($L = 0$)")
+
     bs = np.linspace(-3.5, -0.5, 3001)
-    axs[1].semilogy(bs, remedies.cliff_loss(w_slice, bs, T=T) + 1e-8, color="k")
-    axs[1].set(xlabel=f"$b$ (slice at $w = {w_slice:g}$)", ylabel="$L$",
-               title="the valley floor lies at the foot of the wall")
-    axs[1].grid(alpha=0.3)
+    Ls, dws, dbs = remedies.cliff_loss(w_slice, bs, T=T, return_grad=True)
+    axs[2].plot(bs, Ls, color="k", label="$L$")
+    axs[2].set(xlabel=f"$b$ (slice at $w = {w_slice:g}$)", ylabel="$L$ (linear)",
+               title="across the wall: $L$ jumps, its gradient spikes")
+    ax2 = axs[2].twinx()
+    ax2.semilogy(bs, np.hypot(dws, dbs) + 1e-12, color="C1", lw=1, label=r"$\|\nabla L\|$")
+    ax2.set_ylabel(r"$\|\nabla L\|$ (log)", color="C1")
+    axs[2].legend(handles=axs[2].get_lines() + ax2.get_lines(), fontsize=8, loc="upper right")
+    axs[2].grid(alpha=0.3)
     return fig
 
 
@@ -99,69 +161,123 @@ def init_figure(curves: dict, T: int, zoom: int = 20):
     return fig
 
 
-def success_figure(Ts, accuracies, threshold: float = 0.9):
-    """Success rate (accuracy >= threshold) and accuracies at step T against the span T.
+def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | None = None):
+    """Success rate (accuracy >= threshold) and accuracies at step T against the span T, per setup.
 
-    Ts (n,), accuracies (n, seeds).
+    Ts (n,); accuracies maps a setup name (e.g. "Gaussian init") to an array (n, seeds).
+    title: the left panel's title (state the finding); a neutral one if None.
     """
-    acc = np.asarray(accuracies)
+    Ts = np.asarray(Ts)
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
-    axs[0].plot(Ts, np.mean(acc >= threshold, axis=1), "o-")
-    axs[0].set(xlabel="dependency span $T$", ylabel="success rate", ylim=(-0.05, 1.05),
-               title="learning the latch fails beyond 10-20 steps")
-    for j in range(acc.shape[1]):
-        axs[1].plot(Ts, acc[:, j], "o", alpha=0.6, color="C0")
+    n = len(accuracies)
+    for i, (name, acc) in enumerate(accuracies.items()):
+        acc = np.asarray(acc)
+        color, marker = f"C{i}", "os^D"[i % 4]
+        axs[0].plot(Ts, np.mean(acc >= threshold, axis=1), marker=marker, color=color, label=name)
+        offset = (i - (n - 1) / 2) * 0.35  # side by side, so dots of different setups do not hide each other
+        for j in range(acc.shape[1]):
+            axs[1].plot(Ts + offset, acc[:, j], marker, color=color, alpha=0.7, label=name if j == 0 else None)
+    axs[0].set(xlabel="dependency span $T$", ylabel=f"success rate (accuracy $\\geq$ {threshold:g})",
+               ylim=(-0.05, 1.05), title=title or "success rate against the span")
     axs[1].axhline(0.5, color="0.5", ls="--", label="chance")
-    axs[1].set(xlabel="dependency span $T$", ylabel="accuracy at step $T$", ylim=(0.4, 1.02),
-               title="one dot per seed")
-    axs[1].legend(fontsize=8)
-    for ax in axs:
-        ax.grid(alpha=0.3)
-    return fig
-
-
-def clipping_experiment(*, T: int = 10, seed: int = 0, lr: float = 0.3, spectral_radius: float = 1.5,
-                        theta: float = 1.0, n_steps: int = 200):
-    """Train the remember-first task with SGD, with and without norm clipping (notebook 06).
-
-    Returns {"none": (accuracy, history), "clipped": (accuracy, history)}.
-    """
-    out = {}
-    for name, clip in (("none", None), ("clipped", theta)):
-        acc, hist, _ = tasks.run_remember_first(T, seed, n_steps=n_steps, optimizer=train.SGD(lr), clip_norm=clip,
-                                                spectral_radius=spectral_radius)
-        out[name] = (acc, hist)
-    return out
-
-
-def clipping_figure(results: dict | None = None, theta: float = 1.0):
-    """Training curves (loss and gradient norm per step) with and without norm clipping."""
-    results = clipping_experiment(theta=theta) if results is None else results
-    fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
-    for (name, (acc, hist)), color in zip(results.items(), ("C3", "C0")):
-        label = f"{'no clipping' if name == 'none' else 'norm clipping'} (accuracy {acc:.2f})"
-        axs[0].semilogy(hist["loss"], color=color, label=label)
-        axs[1].semilogy(hist["grad_norm"], color=color, label=label)
-    axs[1].axhline(theta, color="0.4", ls="--", label=rf"$\theta = {theta:g}$")
-    axs[0].set(xlabel="update", ylabel="loss $L$", title="without clipping, a few huge steps undo learning")
-    axs[1].set(xlabel="update", ylabel=r"$\|g\|$ before clipping", title="gradient norms spike")
+    axs[1].set(xlabel="dependency span $T$", ylabel="accuracy at step $T$", ylim=(0.35, 1.05),
+               title="one dot per seed: a run either learns the latch or stays at chance")
     for ax in axs:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return fig
 
 
-def char_loss_figure(history: dict, baseline: float, window: int = 20):
-    """Per-character training loss of the char-RNN (raw and moving average) with the uniform baseline."""
+CLIP_RUNS = {"control": "$\\eta = {lr_small:g}$, no clipping", "large": "$\\eta = {lr:g}$, no clipping",
+             "clipped": "$\\eta = {lr:g}$, clipped at $\\theta = {theta:.3g}$"}
+
+
+def clipping_experiment(*, T: int = 10, seeds=range(6), lr: float = 0.3, lr_small: float = 0.03,
+                        spectral_radius: float = 1.5, percentile: float = 90, n_steps: int = 200):
+    """Notebook 06's clipping experiment on the remember-first task, plain SGD, several seeds.
+
+    Three runs per seed: "control" (SGD(lr_small), no clipping), "large" (SGD(lr),
+    no clipping) and "clipped" (SGD(lr), norm clipping at theta). theta is the given
+    percentile of the gradient norms seen by all the control runs, so that only the largest
+    gradients of a well-behaved run would be clipped.
+    Returns {"theta": float, "percentile", "lr", "lr_small", "seeds": list,
+    "runs": {name: [(accuracy, history, params) per seed]}} with history from `train.train_on_batches`.
+    """
+    seeds = list(seeds)
+    run = lambda s, eta, clip: tasks.run_remember_first(T, s, optimizer=train.SGD(eta), clip_norm=clip,
+                                                        spectral_radius=spectral_radius, n_steps=n_steps)
+    control = [run(s, lr_small, None) for s in seeds]
+    theta = float(np.percentile(np.concatenate([h["grad_norm"] for _, h, _ in control]), percentile))
+    runs = {"control": control, "large": [run(s, lr, None) for s in seeds], "clipped": [run(s, lr, theta) for s in seeds]}
+    return {"theta": theta, "percentile": percentile, "lr": lr, "lr_small": lr_small, "seeds": seeds, "runs": runs}
+
+
+def _smooth(y, n: int = 5):
+    return np.convolve(y, np.ones(n) / n, mode="valid")
+
+
+def clipping_figure(results: dict | None = None, title: str | None = None):
+    """Loss curves of the three runs of `clipping_experiment` (every seed; the legend counts the
+    seeds learned, accuracy >= 0.9) and the gradient norms of the clipped and unclipped
+    large-step runs against theta. title: the left panel's title; from the data if None."""
+    results = clipping_experiment() if results is None else results
+    theta, n = results["theta"], len(results["seeds"])
+    learned = {name: sum(acc >= 0.9 for acc, _, _ in runs) for name, runs in results["runs"].items()}
+    fig, axs = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True)
+    colors = {"control": "C0", "large": "C3", "clipped": "C2"}
+    for name, runs in results["runs"].items():
+        label = CLIP_RUNS[name].format(**results) + f" (learned {learned[name]}/{n})"
+        for j, (acc, hist, _) in enumerate(runs):
+            loss = _smooth(hist["loss"])
+            axs[0].semilogy(np.arange(loss.size) + 2, loss, color=colors[name], lw=1, alpha=0.75,
+                            label=label if j == 0 else None)
+    clipped_at = np.concatenate([np.flatnonzero(h["grad_norm"] >= theta) for _, h, _ in results["runs"]["clipped"]])
+    n_updates = sum(h["grad_norm"].size for _, h, _ in results["runs"]["clipped"])
+    early = int(clipped_at.max()) + 1 if clipped_at.size else 0
+    if title is None:
+        title = (f"clipping {clipped_at.size / n_updates:.0%} of the updates lets $\\eta = {results['lr']:g}$ learn:\n"
+                 f"{learned['clipped']}/{n} seeds, against {learned['large']}/{n} without clipping")
+    axs[0].set(xlabel="update", ylabel="loss $L$ (moving average of 5)", title=title)
+    for name, lw, alpha in (("large", 0.6, 0.35), ("clipped", 0.6, 0.6)):
+        for j, (acc, hist, _) in enumerate(results["runs"][name]):
+            axs[1].semilogy(hist["grad_norm"], color=colors[name], lw=lw, alpha=alpha,
+                            label=CLIP_RUNS[name].format(**results).split(",")[0] + (", clipped" if name == "clipped" else ", no clipping")
+                            if j == 0 else None)
+    for j, (acc, hist, _) in enumerate(results["runs"]["clipped"]):
+        g = hist["grad_norm"]
+        axs[1].semilogy(np.flatnonzero(g >= theta), g[g >= theta], "v", color="k", ms=3,
+                        label="clipped update" if j == 0 else None)
+    axs[1].axhline(theta, color="0.3", ls="--", label=rf"$\theta = {theta:.3g}$ ({results['percentile']:g}th percentile of the control runs' $\|g\|$)")
+    axs[1].set(xlabel="update", ylabel=r"$\|g\|$ before clipping",
+               title=f"all clipped updates are among the first {early} (large loss);\n"
+                     "without clipping, $\\|g\\|$ stays large")
+    for ax in axs:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7.5)
+    return fig
+
+
+def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = None, window: int = 20,
+                     title: str | None = None):
+    """Per-character training loss of the char-RNN (raw and moving average), the held-out loss
+    (history["eval_step"], history["eval"] when present), the uniform baseline ln V and, if
+    given, the bigram baseline. title: state the finding."""
     loss = np.asarray(history["loss"])
-    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
-    ax.plot(loss, color="0.75", lw=0.8, label="per update")
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
+    ax.plot(np.arange(1, loss.size + 1), loss, color="0.75", lw=0.8, label="training chunk, per update")
     if loss.size >= window:
-        ax.plot(np.arange(window - 1, loss.size), np.convolve(loss, np.ones(window) / window, mode="valid"),
-                color="C0", label=f"moving average ({window})")
+        ax.plot(np.arange(window, loss.size + 1), np.convolve(loss, np.ones(window) / window, mode="valid"),
+                color="C0", label=f"training, moving average ({window})")
+    if "eval" in history:
+        ax.plot(history["eval_step"], history["eval"], "o-", color="C1", ms=4, label="held-out text (last 10%)")
     ax.axhline(baseline, color="C3", ls="--", label=r"uniform guess $\ln V$")
+    if bigram is not None:
+        ax.axhline(bigram, color="C4", ls=":", lw=1.5, label="bigram counts, held-out")
+    if title is None and "eval" in history:
+        title = f"held-out loss {history['eval'][-1]:.2f} nats per character" + (
+            f", below the bigram's {bigram:.2f}" if bigram is not None and history["eval"][-1] < bigram else "")
     ax.set(xlabel="update (one chunk of every stream)", ylabel="loss per character (nats)",
-           title="the char-RNN learns far below the uniform guess")
+           title=title or "training loss")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -171,6 +287,8 @@ def text_activation_figure(text: str, activations, titles, *, width: int = 64, c
     """Characters of `text` on coloured backgrounds: red where a unit's h is near +1, blue near -1.
 
     activations (n_units, len(text)) values in [-1, 1], one row per unit; titles (n_units,).
+    Each character is drawn black or white, whichever contrasts more with its background
+    (relative luminance above or below 0.5).
     """
     acts = np.atleast_2d(activations)
     n_rows = -(-len(text) // width)
@@ -180,20 +298,23 @@ def text_activation_figure(text: str, activations, titles, *, width: int = 64, c
     for ax, a, title in zip(axs[:, 0], acts, titles):
         for i, ch in enumerate(text):
             r, c = divmod(i, width)
-            ax.add_patch(Rectangle((c, -r - 1), 1, 1, color=colormap(norm(a[i]))))
+            rgba = colormap(norm(a[i]))
+            luminance = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]  # sRGB weights (approximate)
+            ax.add_patch(Rectangle((c, -r - 1), 1, 1, color=rgba))
             ax.text(c + 0.5, -r - 0.5, "⏎" if ch == "\n" else ch, ha="center", va="center",
-                    family="monospace", fontsize=8)
+                    family="monospace", fontsize=8, color="black" if luminance > 0.5 else "white")
         ax.set(xlim=(0, width), ylim=(-n_rows, 0), title=title)
         ax.axis("off")
     return fig
 
 
 def char_rnn_experiment(n_updates: int = 1000, *, H: int = 64, B: int = 32, k: int = 25, theta: float = 25.0,
-                        lr: float = 0.01, seed: int = 0):
-    """Notebook 07's training run on data/tiny.txt: returns (params, history, vocab).
+                        lr: float = 0.01, seed: int = 0, train_fraction: float = 0.9, eval_every: int = 100):
+    """Notebook 07's training run on data/tiny.txt: returns (params, history, vocab, train_ids, heldout_ids).
 
-    Chunked truncated BPTT (k), norm clipping (theta), Adam(lr); seeded. About half a minute for
-    the default 1000 updates on a 2-core machine.
+    The text is split: the first train_fraction for training, the rest held out. Chunked truncated
+    BPTT (k), norm clipping (theta), Adam(lr); the held-out loss (`train.char_loss`) is recorded
+    every eval_every updates. Seeded. About 10 s for the default 1000 updates on an idle 2-core machine.
     """
     from pathlib import Path
 
@@ -201,10 +322,14 @@ def char_rnn_experiment(n_updates: int = 1000, *, H: int = 64, B: int = 32, k: i
 
     text = (Path(__file__).resolve().parents[1] / "data" / "tiny.txt").read_text(encoding="ascii")
     vocab = train.build_vocab(text)
-    streams = train.batch_streams(train.encode(text, vocab), B)
+    ids = train.encode(text, vocab)
+    n_train = int(train_fraction * ids.size)
+    train_ids, heldout_ids = ids[:n_train], ids[n_train:]
+    streams = train.batch_streams(train_ids, B)
     params = init_params(len(vocab), H, len(vocab), seed=seed)
-    params, history = train.train_char_rnn(params, streams, n_updates, train.Adam(lr), k=k, clip_norm=theta)
-    return params, history, vocab
+    params, history = train.train_char_rnn(params, streams, n_updates, train.Adam(lr), k=k, clip_norm=theta,
+                                           evaluate=lambda p: train.char_loss(p, heldout_ids), eval_every=eval_every)
+    return params, history, vocab, train_ids, heldout_ids
 
 
 def _cliff():
@@ -212,8 +337,9 @@ def _cliff():
 
 
 def _char_loss():
-    _, history, vocab = char_rnn_experiment()
-    return char_loss_figure(history, baseline=float(np.log(len(vocab))))
+    _, history, vocab, train_ids, heldout_ids = char_rnn_experiment()
+    V = len(vocab)
+    return char_loss_figure(history, baseline=float(np.log(V)), bigram=train.bigram_loss(train_ids, heldout_ids, V))
 
 
 def _clipping():

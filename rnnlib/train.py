@@ -5,17 +5,19 @@ Optimizers are small classes with one method, `step(params, grads) -> new params
 their running statistics inside; parameters and gradients are `RNNParams` (or any tuple of
 arrays of matching shapes). Core math: numpy only.
 
-    SGD       theta <- theta - lr g                      (with momentum: v <- mu v + g, theta -= lr v)
-    Adagrad   G <- G + g^2,  theta <- theta - lr g / (sqrt(G) + eps)           (min-char-rnn)
+    SGD       w <- w - lr g                              (with momentum: v <- mu v + g, w -= lr v)
+    Adagrad   G <- G + g^2,  w <- w - lr g / (sqrt(G) + eps)                   (min-char-rnn)
     Adam      m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
-              theta <- theta - lr m^ / (sqrt(v^) + eps),  m^ = m/(1-b1^t), v^ = v/(1-b2^t)
+              w <- w - lr m^ / (sqrt(v^) + eps),  m^ = m/(1-b1^t), v^ = v/(1-b2^t)
+
+w stands for any parameter array (theta is kept for the clipping threshold of notebook 06).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import RNNParams, _check_params, bptt, step_forward
+from .core import RNNParams, _check_params, bptt, forward, log_softmax, step_forward
 from .remedies import bptt_chunked, clip_by_norm
 
 __all__ = [
@@ -31,6 +33,9 @@ __all__ = [
     "train_step",
     "train_on_batches",
     "train_char_rnn",
+    "char_loss",
+    "bigram_loss",
+    "probe_r2",
     "sample",
 ]
 
@@ -54,7 +59,7 @@ def _check_pair(params, grads):
 
 
 class SGD:
-    """Gradient descent, theta <- theta - lr g; with momentum mu: v <- mu v + g, theta <- theta - lr v.
+    """Gradient descent, w <- w - lr g; with momentum mu: v <- mu v + g, w <- w - lr v.
 
     step(params, grads) -> new params (same type; inputs untouched).
     """
@@ -76,7 +81,7 @@ class SGD:
 
 
 class Adagrad:
-    """Adagrad (as in min-char-rnn): G <- G + g^2, theta <- theta - lr g / (sqrt(G) + eps).
+    """Adagrad (as in min-char-rnn): G <- G + g^2, w <- w - lr g / (sqrt(G) + eps).
 
     step(params, grads) -> new params. Each entry gets its own step size, shrinking as its
     squared gradients accumulate.
@@ -241,7 +246,7 @@ def train_on_batches(params: RNNParams, make_batch, n_steps: int, optimizer, *, 
 
 
 def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: int = 25, clip_norm=5.0,
-                   activation: str = "tanh"):
+                   activation: str = "tanh", evaluate=None, eval_every: int = 100):
     """Character-level language model training with chunked truncated BPTT (notebook 07).
 
     streams (L, B) of character ids from `batch_streams`. Each step takes the next chunk of k
@@ -250,10 +255,16 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
     of the streams the state is reset to zeros and reading starts again.
     Returns (params, history) with history["loss"] (n_steps,) in nats per character (the chunk
     loss sum_t L_t divided by its length) and history["grad_norm"] (n_steps,).
+    With evaluate, a function params -> float (e.g. the held-out loss from `char_loss`), it is
+    also called after every eval_every updates and at the end: history["eval_step"] holds the
+    update counts, history["eval"] the values.
     """
     params = _check_params(params)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 1:
+        raise ValueError(f"eval_every: expected an integer >= 1, got {eval_every!r}")
     V = params.n_in
     losses, norms = np.empty(n_steps), np.empty(n_steps)
+    eval_steps, evals = [], []
     chunks, h, i = iter(()), None, 0
     while i < n_steps:
         try:
@@ -265,7 +276,73 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
                                                clip_norm=clip_norm, activation=activation, return_state=True)
         losses[i] = loss / inputs.shape[0]
         i += 1
-    return params, {"loss": losses, "grad_norm": norms}
+        if evaluate is not None and (i % eval_every == 0 or i == n_steps):
+            eval_steps.append(i)
+            evals.append(float(evaluate(params)))
+    history = {"loss": losses, "grad_norm": norms}
+    if evaluate is not None:
+        history["eval_step"], history["eval"] = np.array(eval_steps), np.array(evals)
+    return params, history
+
+
+def char_loss(params: RNNParams, ids, activation: str = "tanh") -> float:
+    """Mean loss per character (nats) of reading `ids` as one stream from h_0 = 0.
+
+    ids (N,) character ids, N >= 2 -> (1/(N-1)) sum_t L_t, predicting ids[t] from ids[:t]:
+    the forward pass of equations (2b) and (3) with B = 1 and no truncation (nothing is
+    back-propagated, so the whole text is read in one go). Used for held-out text in notebook 07.
+    """
+    params = _check_params(params)
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.size < 2:
+        raise ValueError(f"ids: expected a 1-D array of at least 2 ids, got shape {ids.shape}")
+    trace = forward(params, one_hot(ids[:-1, None], params.n_in), activation=activation)
+    logp = log_softmax(trace.logits[1:, 0])  # (N-1, V)
+    return -float(np.mean(logp[np.arange(ids.size - 1), ids[1:]]))
+
+
+def bigram_loss(train_ids, test_ids, n: int, alpha: float = 0.1) -> float:
+    """Loss per character (nats) on test_ids of a bigram model counted on train_ids: the baseline
+    "predict the next character from the current one only".
+
+    train_ids, test_ids 1-D ids in 0..n-1 -> -(1/(M-1)) sum_t log P(c_{t+1} | c_t) over the M test
+    characters, with P(j | i) = (count(i, j) + alpha) / (count(i) + n alpha) (add-alpha smoothing,
+    so an unseen pair does not get probability 0).
+    """
+    train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
+    for name, a in (("train_ids", train_ids), ("test_ids", test_ids)):
+        if a.ndim != 1 or a.size < 2 or not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= n:
+            raise ValueError(f"{name}: expected a 1-D array of at least 2 integer ids in 0..{n - 1}, got shape "
+                             f"{a.shape} dtype {a.dtype}")
+    if isinstance(alpha, bool) or not np.isscalar(alpha) or not np.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
+    counts = np.full((n, n), alpha)
+    np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)  # count(i, j): j follows i
+    P = counts / counts.sum(axis=1, keepdims=True)
+    return -float(np.mean(np.log(P[test_ids[:-1], test_ids[1:]])))
+
+
+def probe_r2(states_fit, y_fit, states_test, y_test, ridge: float = 1e-3) -> float:
+    """Held-out R^2 of a linear probe: how well a linear read-out of the states predicts y.
+
+    states_fit (N, H), y_fit (N,), states_test (M, H), y_test (M,) -> R^2 on the test rows,
+    1 - sum (y - y_pred)^2 / sum (y - mean y)^2. The probe y_pred = [s, 1] . beta is fitted by
+    ridge regression on the fit rows: beta = (S^T S + ridge I)^{-1} S^T y with S = [states, 1].
+    1 means y is a linear function of the state; 0 means no better than predicting the mean.
+    """
+    S_fit, S_test = np.asarray(states_fit, dtype=np.float64), np.asarray(states_test, dtype=np.float64)
+    y_fit, y_test = np.asarray(y_fit, dtype=np.float64), np.asarray(y_test, dtype=np.float64)
+    if S_fit.ndim != 2 or y_fit.shape != (S_fit.shape[0],):
+        raise ValueError(f"y_fit: expected shape ({S_fit.shape[0] if S_fit.ndim == 2 else 'N'},) to match "
+                         f"states_fit (N, H), got {y_fit.shape} and {S_fit.shape}")
+    if S_test.ndim != 2 or S_test.shape[1] != S_fit.shape[1] or y_test.shape != (S_test.shape[0],):
+        raise ValueError(f"states_test, y_test: expected shapes (M, {S_fit.shape[1]}) and (M,), got "
+                         f"{S_test.shape} and {y_test.shape}")
+    S_fit = np.column_stack([S_fit, np.ones(len(S_fit))])
+    S_test = np.column_stack([S_test, np.ones(len(S_test))])
+    beta = np.linalg.solve(S_fit.T @ S_fit + ridge * np.eye(S_fit.shape[1]), S_fit.T @ y_fit)
+    resid = y_test - S_test @ beta
+    return float(1.0 - resid @ resid / np.sum((y_test - y_test.mean()) ** 2))
 
 
 def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, rng=None,

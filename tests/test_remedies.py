@@ -119,9 +119,20 @@ def test_randomized_bad_distribution():
 def test_backward_cost():
     assert remedies.backward_cost(10, None, "full") == {"vjp": 10, "states": 11}
     assert remedies.backward_cost(10, 3, "window")["vjp"] == 1 + 2 + 3 * 8
+    assert remedies.backward_cost(10, 10, "window") == {"vjp": 10, "states": 11}  # k >= T is full BPTT
+    assert remedies.backward_cost(10, 12, "window")["vjp"] == 10
     assert remedies.backward_cost(10, 3, "chunked") == {"vjp": 10, "states": 4}
     with pytest.raises(ValueError, match="mode"):
         remedies.backward_cost(10, 3, "bogus")
+
+
+def test_randomized_cost_exact():
+    # K = 3 with prob 0.9, K = 10 with prob 0.1: always the window 3 (27 products), and the
+    # window 10 = full BPTT (10 products) one time in ten.
+    assert remedies.randomized_cost(10, (3, 10), (0.9, 0.1)) == {"vjp": 27 + 0.1 * 10, "states": 11}
+    assert remedies.randomized_cost(10, (10,), (1.0,)) == {"vjp": 10, "states": 11}
+    with pytest.raises(ValueError, match="probs"):
+        remedies.randomized_cost(10, (3, 10), (0.9, 0.2))
 
 
 def test_gradient_errors_exact_case():

@@ -175,8 +175,83 @@ def test_figures_dict_functions_return_figures():
 
     assert set(remedy_plots.FIGURES) == {"06-cliff.svg", "06-clipping-curves.svg", "07-char-rnn-loss.svg"}
     fig = remedy_plots.FIGURES["06-cliff.svg"]()
-    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    assert isinstance(fig, Figure) and len(fig.axes) == 6  # 3 panels, 2 colour bars, 1 twin axis
+    assert "step 33" in fig.axes[0].get_title()  # the title states where the unclipped path jumps
     plt.close(fig)
     fig = remedy_plots.text_activation_figure("ab\ncd", np.array([[0.5, -0.5, 0.0, 1.0, -1.0]]), ["u"], width=3)
     assert isinstance(fig, Figure)
+    # text colour follows the background: white on the saturated ends (+1, -1), black on the pale middle (0)
+    colors = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert colors["c"] == "white" and colors["d"] == "white" and colors["⏎"] == "black"
     plt.close(fig)
+
+
+def test_clipping_experiment_small():
+    """theta is the percentile of the control runs' norms; the clipped run's steps are capped by it."""
+    from rnnlib import remedy_plots
+
+    res = remedy_plots.clipping_experiment(T=4, seeds=[0], n_steps=15, percentile=50)
+    control = res["runs"]["control"][0][1]["grad_norm"]
+    assert np.isclose(res["theta"], np.percentile(control, 50))
+    assert set(res["runs"]) == {"control", "large", "clipped"}
+    # the clipped and unclipped large-step runs see the same first gradient (same seed, same batch)
+    assert res["runs"]["clipped"][0][1]["grad_norm"][0] == res["runs"]["large"][0][1]["grad_norm"][0]
+
+
+# ---- evaluation helpers (notebook 07) ------------------------------------------------------
+
+
+def test_char_loss_equals_bptt_loss_per_character():
+    params = rnnlib.init_params(4, 5, 4, seed=3)
+    ids = np.random.default_rng(0).integers(0, 4, size=30)
+    loss, _, _ = rnnlib.bptt_steps(params, train.one_hot(ids[:-1, None], 4), ids[1:, None])
+    assert np.isclose(train.char_loss(params, ids), loss / 29, rtol=1e-12)
+    with pytest.raises(ValueError, match="ids"):
+        train.char_loss(params, ids[:1])
+
+
+def test_bigram_loss_exact():
+    # "abab": a -> b twice, b -> a once. Add-one: P(b|a) = 3/4, P(a|b) = 2/3.
+    train_ids, test_ids = np.array([0, 1, 0, 1]), np.array([0, 1, 0])
+    expected = -(np.log(3 / 4) + np.log(2 / 3)) / 2
+    assert np.isclose(train.bigram_loss(train_ids, test_ids, 2, alpha=1.0), expected, rtol=1e-12)
+    assert train.bigram_loss(train_ids, test_ids, 2, alpha=0.0) == 0.0  # every test pair was always seen
+    with pytest.raises(ValueError, match="test_ids"):
+        train.bigram_loss(train_ids, np.array([0, 2]), 2)
+    with pytest.raises(ValueError, match="alpha"):
+        train.bigram_loss(train_ids, test_ids, 2, alpha=-1.0)
+
+
+def test_probe_r2_against_least_squares():
+    rng = np.random.default_rng(0)
+    S = rng.standard_normal((200, 5))
+    beta = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    y = S @ beta + 0.7  # exactly linear (with an intercept): R^2 = 1 up to the tiny ridge
+    assert train.probe_r2(S[:150], y[:150], S[150:], y[150:], ridge=1e-9) > 1 - 1e-9
+    y_noisy = y + rng.standard_normal(200)
+    A = np.column_stack([S[:150], np.ones(150)])
+    coef = np.linalg.lstsq(A, y_noisy[:150], rcond=None)[0]  # oracle: ordinary least squares
+    pred = np.column_stack([S[150:], np.ones(50)]) @ coef
+    r2 = 1 - np.sum((y_noisy[150:] - pred) ** 2) / np.sum((y_noisy[150:] - y_noisy[150:].mean()) ** 2)
+    assert np.isclose(train.probe_r2(S[:150], y_noisy[:150], S[150:], y_noisy[150:], ridge=0.0), r2, rtol=1e-10)
+    with pytest.raises(ValueError, match="y_fit"):
+        train.probe_r2(S, y[:10], S, y)
+
+
+def test_train_char_rnn_evaluate_hook():
+    text = "abcabcabd" * 10
+    vocab = train.build_vocab(text)
+    ids = train.encode(text, vocab)
+    streams = train.batch_streams(ids, 2)
+    params = rnnlib.init_params(len(vocab), 6, len(vocab), seed=0)
+    seen = []
+    final, hist = train.train_char_rnn(params, streams, 5, train.Adam(0.02), k=4,
+                                       evaluate=lambda p: seen.append(p) or float(len(seen)), eval_every=2)
+    np.testing.assert_array_equal(hist["eval_step"], [2, 4, 5])
+    np.testing.assert_array_equal(hist["eval"], [1.0, 2.0, 3.0])
+    for a, b in zip(seen[-1], final):
+        np.testing.assert_array_equal(a, b)  # the last evaluation sees the final parameters
+    _, plain = train.train_char_rnn(params, streams, 5, train.Adam(0.02), k=4)
+    np.testing.assert_array_equal(plain["loss"], hist["loss"])  # evaluating does not change training
+    with pytest.raises(ValueError, match="eval_every"):
+        train.train_char_rnn(params, streams, 5, train.Adam(0.02), evaluate=lambda p: 0.0, eval_every=0)
