@@ -102,7 +102,7 @@ def cliff_figure(*, w0: float = 9.0, b0: float = -5.5, lr: float = 0.05, n_steps
                               label=rf"clipped, $\theta = {theta:g}$")}
     fig, axs = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
     vmax = 20.0
-    im = axs[0].pcolormesh(W, B, L, shading="auto", cmap="viridis", vmin=0, vmax=vmax)
+    im = axs[0].pcolormesh(W, B, L, shading="auto", cmap="viridis", vmin=0, vmax=vmax, rasterized=True)
     fig.colorbar(im, ax=axs[0], label=rf"$L(w, b)$ (linear; capped at {vmax:g})", extend="max")
     for name, path in paths.items():
         axs[0].plot(path[:, 0], path[:, 1], **pstyle[name])
@@ -121,7 +121,7 @@ def cliff_figure(*, w0: float = 9.0, b0: float = -5.5, lr: float = 0.05, n_steps
     Wz, Bz = np.meshgrid(wz, bz)
     _, dw, db = remedies.cliff_loss(Wz, Bz, T=T, return_grad=True)
     im = axs[1].pcolormesh(Wz, Bz, np.log10(np.hypot(dw, db) + 1e-12), shading="auto", cmap="magma",
-                           vmin=0, vmax=2.5)
+                           vmin=0, vmax=2.5, rasterized=True)
     fig.colorbar(im, ax=axs[1], label=r"$\log_{10}\|\nabla L\|$", extend="both")
     for name, path in paths.items():
         axs[1].plot(path[:, 0], path[:, 1], **pstyle[name])
