@@ -38,6 +38,7 @@ __all__ = [
     "Trace",
     "init_params",
     "softmax",
+    "logsumexp",
     "log_softmax",
     "softmax_cross_entropy",
     "step_forward",
@@ -216,17 +217,28 @@ def _check_targets(targets, T: int, B: int, Y: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    """log(sum(exp(z))) along the last axis, shifted by max(z) so exp never overflows.
+
+    z (..., Y) -> (...). Equals max(z) + log(sum(exp(z - max(z)))).
+    """
+    z_max = np.max(z, axis=-1)
+    e = z - z_max[..., None]
+    np.exp(e, out=e)  # in place: one temporary array, not two
+    return z_max + np.log(np.sum(e, axis=-1))
+
+
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax(z) along the last axis, computed with log-sum-exp so it never overflows."""
-    z_max = np.max(z, axis=-1, keepdims=True)
-    shifted = z - z_max
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return z - logsumexp(z)[..., None]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    e = z - np.max(z, axis=-1, keepdims=True)
+    np.exp(e, out=e)  # in place: large temporaries cost page faults on every call
+    e /= np.sum(e, axis=-1, keepdims=True)
+    return e
 
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -358,14 +370,16 @@ def forward(params: RNNParams, xs, h0=None, activation: str = "tanh") -> Trace:
     h = np.empty((T + 1, B, H), dtype=dtype)
     a = np.empty((T + 1, B, H), dtype=dtype)
     h[0], a[0] = h0, np.nan
-    a[1:] = xs @ params.W_hx.T + params.b_h  # W_hx x_t + b_h for all t at once
+    np.matmul(xs, params.W_hx.T, out=a[1:])  # W_hx x_t for all t at once, written in place
+    a[1:] += params.b_h
     W_hh_T = params.W_hh.T
     for t in range(1, T + 1):
         a[t] += h[t - 1] @ W_hh_T  # a_t = W_hx x_t + W_hh h_{t-1} + b_h
         h[t] = f(a[t])  # (2a)
     logits = np.empty((T + 1, B, params.n_out), dtype=dtype)
     logits[0] = np.nan
-    logits[1:] = h[1:] @ params.W_yh.T + params.b_y  # W_yh h_t + b_y for all t at once
+    np.matmul(h[1:], params.W_yh.T, out=logits[1:])  # W_yh h_t + b_y for all t at once
+    logits[1:] += params.b_y
     y_hat = softmax(logits)  # (3); row 0 stays NaN
     return Trace(h, a, logits, y_hat, xs, f.name)
 
@@ -421,16 +435,16 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
     k = _check_truncate(truncate, T)
     f = get_activation(trace.activation)
 
-    # Loss and dL/dlogits for all steps at once: (y^_t - onehot(y_t)) / B.
-    logp = log_softmax(trace.logits[1:])
+    # Loss and dL/dlogits for all steps at once. L_t = -log y^_t[y_t] = logsumexp(z_t) - z_t[y_t]
+    # (never log of an underflowed probability), and dL/dz_t = (y^_t - onehot(y_t)) / B.
+    z = trace.logits[1:]
     t_idx, b_idx = np.meshgrid(np.arange(T), np.arange(B), indexing="ij")
-    loss = -float(np.sum(logp[t_idx, b_idx, targets])) / B
-    dlogits = np.exp(logp)
+    loss = float(np.sum(logsumexp(z) - z[t_idx, b_idx, targets])) / B
+    dlogits = trace.y_hat[1:].copy()
     dlogits[t_idx, b_idx, targets] -= 1.0
     dlogits /= B
 
     dh_out = dlogits @ params.W_yh  # dL_t/dh_t through the output layer, all t at once
-    fprime = f.derivative(trace.a[1:], trace.h[1:])  # f'(a_t), (T, B, H)
     W_hh = params.W_hh
 
     if k is None or k >= T:
@@ -438,11 +452,13 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
         da = np.empty_like(dh_out)
         dh_next = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
         for t in range(T, 0, -1):
-            da[t - 1] = (dh_out[t - 1] + dh_next) * fprime[t - 1]
+            fprime_t = f.derivative(trace.a[t], trace.h[t])  # f'(a_t), at the pre-activation
+            da[t - 1] = (dh_out[t - 1] + dh_next) * fprime_t
             dh_next = da[t - 1] @ W_hh  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
         dh0 = dh_next
     else:
         # Per-term window (k < T): walk back one lag at a time for all terms L_s together.
+        fprime = f.derivative(trace.a[1:], trace.h[1:])  # f'(a_t), (T, B, H)
         # carry[j - 1] = gradient at h_j that came from L_{j + lag}; it survives k lags at most.
         da = np.zeros_like(dh_out)
         dh0 = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
