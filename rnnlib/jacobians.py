@@ -4,12 +4,14 @@ The product dh_t/dh_k = prod_{i=k+1}^{t} diag(f'(a_i)) W_hh shrinks or grows geo
 t - k. Forming it and taking `np.linalg.norm` fails twice over: the entries underflow to 0 below
 about 1e-308 (or overflow to inf above 1e308), and forming every product from scratch costs
 O(T^2) matrix products. Here the product is propagated once, one factor per step, and rescaled
-to unit Frobenius norm after every factor; the scale that was divided out is added to a running
-log10-norm. The returned numbers are log10 of the norms, exact to rounding even when the norm
+to unit Frobenius norm whenever it drifts far from 1; the scale that was divided out is added to
+a running log10-norm. The returned numbers are log10 of the norms, exact to rounding even when the norm
 itself (say 1e-700) is far outside the floating-point range.
 
     log10 ||P_k|| = (sum of log10 of the scales divided out so far) + log10 ||P_k / scale||
 
+(The running product is rescaled only when its norm leaves [1e-100, 1e100], which is all that
+float64 needs; the norms of every row are then taken at once.)
 Norms: ord=2 is the spectral norm (largest singular value), the norm in the bound of Pascanu,
 Mikolov and Bengio (2013), ||dh_t/dh_k||_2 <= (gamma sigma_max(W_hh))^(t-k). It needs one small
 SVD per row. ord="fro" is the Frobenius norm, free once the product is rescaled, and within a
@@ -45,20 +47,60 @@ def _check_step(name: str, value, low: int, high: int) -> int:
 def _rescale(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Divide each matrix of the stack P (B, H, H) by its Frobenius norm; return (P, log10 norms).
 
-    A zero matrix stays zero and gets log10 norm -inf.
+    Works for real and complex stacks. A zero matrix stays zero and gets log10 norm -inf.
     """
-    s = np.sqrt(np.einsum("bij,bij->b", P, P.conj()).real)  # real or complex
+    flat = P.reshape(P.shape[0], -1)
+    s = np.sqrt(np.linalg.vecdot(flat, flat).real)  # vecdot conjugates its first argument
     with np.errstate(divide="ignore"):
         log_s = np.log10(s)
-    return P / np.where(s > 0, s, 1.0)[:, None, None], log_s
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=s > 0)
+    return P * inv[:, None, None], log_s
 
 
-def _finish(unit: np.ndarray, log_scale: np.ndarray, ord) -> np.ndarray:
-    """log10 norms of the stack `unit` (..., H, H) of rescaled products times 10**log_scale."""
-    if ord == "fro":
-        # The rescaled products have norm 1 (or are zero, where log_scale is already -inf).
-        return log_scale
-    sigma_max = np.linalg.norm(unit, ord=2, axis=(-2, -1))
+def _times(P: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """P @ M for a stack P (B, H, H) and one matrix M (H, H), as a single 2-D matrix product.
+
+    Same numbers as the broadcast `P @ M`, which numpy runs as B small products (slower for the
+    many short calls of a running product).
+    """
+    B, H, _ = P.shape
+    return (P.reshape(B * H, H) @ M).reshape(B, H, H)
+
+
+def _running_products(B: int, H: int, n: int, step, dtype=np.float64, keep: bool = False):
+    """P_0 = I, P_j = step(P_{j-1}, j) for j = 1..n, for a batch of B matrices (H, H).
+
+    Returns (log10 ||P_j||_F as (n + 1, B), stack (n + 1, B, H, H) of P_j / 10**log_scale_j or
+    None, log_scale (n + 1, B)). The stack is only kept when `keep` (for spectral norms and
+    singular values). P is rescaled only when its squared norm leaves [1e-200, 1e200], so nothing
+    under- or overflows and most steps cost one matrix product and one norm.
+    """
+    P = np.broadcast_to(np.eye(H, dtype=dtype), (B, H, H)).copy()
+    sq = np.empty((n + 1, B))  # ||P_j / 10**log_scale_j||_F^2
+    log_scale = np.zeros((n + 1, B))
+    stack = np.empty((n + 1, B, H, H), dtype=dtype) if keep else None
+    scale = np.zeros(B)
+    for j in range(n + 1):
+        if j > 0:
+            P = step(P, j)
+        flat = P.reshape(B, -1)
+        sq_j = np.linalg.vecdot(flat, flat).real
+        if not (1e-200 < sq_j.min() and sq_j.max() < 1e200):
+            P, log_s = _rescale(P)
+            scale = scale + np.where(np.isfinite(log_s), log_s, 0.0)  # a zero product stays zero
+            flat = P.reshape(B, -1)
+            sq_j = np.linalg.vecdot(flat, flat).real
+        sq[j], log_scale[j] = sq_j, scale
+        if keep:
+            stack[j] = P
+    with np.errstate(divide="ignore"):
+        log_fro = log_scale + 0.5 * np.log10(sq)
+    return log_fro, stack, log_scale
+
+
+def _log_spectral(stack: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
+    """log10 of the spectral norms of the stack (..., H, H) of products kept at 10**-log_scale."""
+    sigma_max = np.linalg.norm(stack, ord=2, axis=(-2, -1))
     with np.errstate(divide="ignore"):
         return log_scale + np.log10(sigma_max)
 
@@ -76,65 +118,33 @@ def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
     return out
 
 
+def _backward_products(params: RNNParams, trace: Trace, t: int | None, keep: bool):
+    """The running product P_k = dh_t/dh_k for k = t, t-1, ..., 0; rows returned in order k = 0..t."""
+    params = _check_params(params)
+    fprime = _fprime(params, trace)
+    t = trace.T if t is None else _check_step("t", t, 0, trace.T)
+    B, H = trace.h.shape[1], params.n_hidden
+
+    def step(P, j):  # j factors so far: P_{t-j} = P_{t-j+1} diag(f'(a_{t-j+1})) W_hh
+        return _times(P * fprime[t - j + 1][:, None, :], params.W_hh)
+
+    log_fro, stack, log_scale = _running_products(B, H, t, step, keep=keep)
+    flip = slice(None, None, -1)  # row j holds k = t - j
+    return log_fro[flip], (stack[flip] if keep else None), log_scale[flip]
+
+
 def jacobian_log_norms(params: RNNParams, trace: Trace, t: int | None = None, ord=2) -> np.ndarray:
     """log10 ||dh_t/dh_k|| for every k = 0..t: how much of L_t's gradient can reach each h_k.
 
     params, trace from `rnnlib.forward` (T steps, batch B); t defaults to T.
-    Returns (t + 1, B): row k is log10 of the norm of dh_t/dh_k (row t is log10 ||I|| = 0 for
+    Returns (t + 1, B): row k is log10 of the norm of dh_t/dh_k (row t is log10 ||I||: 0 for
     ord=2). The product is grown from the right, P_k = P_{k+1} diag(f'(a_{k+1})) W_hh, once for
     all k, with rescaling (see the module docstring). Cost O(t B H^3), plus t small SVDs for ord=2.
     Introduced in notebook 04.
     """
-    params = _check_params(params)
     _check_ord(ord)
-    fprime = _fprime(params, trace)
-    t = trace.T if t is None else _check_step("t", t, 0, trace.T)
-    B, H = trace.h.shape[1], params.n_hidden
-    P = np.broadcast_to(np.eye(H), (B, H, H)).copy()
-    log_scale = np.zeros((t + 1, B))
-    units = np.empty((t + 1, B, H, H)) if ord == 2 else None
-    P, log_scale[t] = _rescale(P)
-    if units is not None:
-        units[t] = P
-    for k in range(t - 1, -1, -1):
-        P = (P * fprime[k + 1][:, None, :]) @ params.W_hh  # P_k = P_{k+1} diag(f'(a_{k+1})) W_hh
-        P, log_s = _rescale(P)
-        log_scale[k] = log_scale[k + 1] + log_s
-        if units is not None:
-            units[k] = P
-    return _finish(units, log_scale, ord)
-
-
-def jacobian_log_norms_from(params: RNNParams, trace: Trace, k: int = 0, ord=2) -> np.ndarray:
-    """log10 ||dh_t/dh_k|| for every t = k..T: how the influence of h_k on later states evolves.
-
-    Returns (T + 1, B): row t is log10 ||dh_t/dh_k|| for t >= k, NaN for t < k. The product is
-    grown from the left, Q_t = diag(f'(a_t)) W_hh Q_{t-1}, with rescaling. Notebook 05's
-    ||dh_t/dh_0|| curves are this with k = 0.
-    """
-    params = _check_params(params)
-    _check_ord(ord)
-    fprime = _fprime(params, trace)
-    T = trace.T
-    k = _check_step("k", k, 0, T)
-    B, H = trace.h.shape[1], params.n_hidden
-    Q = np.broadcast_to(np.eye(H), (B, H, H)).copy()
-    log_scale = np.full((T + 1, B), np.nan)
-    units = np.full((T + 1, B, H, H), np.nan) if ord == 2 else None
-    Q, log_scale[k] = _rescale(Q)
-    if units is not None:
-        units[k] = Q
-    for t in range(k + 1, T + 1):
-        Q = fprime[t][:, :, None] * (params.W_hh @ Q)  # Q_t = diag(f'(a_t)) W_hh Q_{t-1}
-        Q, log_s = _rescale(Q)
-        log_scale[t] = log_scale[t - 1] + log_s
-        if units is not None:
-            units[t] = Q
-    if units is None:
-        return log_scale
-    out = np.full((T + 1, B), np.nan)
-    out[k:] = _finish(units[k:], log_scale[k:], ord)
-    return out
+    log_fro, stack, log_scale = _backward_products(params, trace, t, keep=ord == 2)
+    return log_fro if ord == "fro" else _log_spectral(stack, log_scale)
 
 
 def jacobian_log_singular_values(params: RNNParams, trace: Trace, t: int | None = None) -> np.ndarray:
@@ -144,27 +154,40 @@ def jacobian_log_singular_values(params: RNNParams, trace: Trace, t: int | None 
     largest, shrinks or grows geometrically with the lag t - k (notebook 04). Zero singular
     values give -inf.
 
-    Limit: the product is stored rescaled to unit norm, so its entries carry rounding errors of
-    about 1e-16 relative to sigma_1. Singular values more than about 1e13 below sigma_1 in the
-    same row are rounding noise, not the true values (notebook 04 cuts them off). Exact small
-    singular values of very long products need a QR-based method (as for Lyapunov exponents).
+    Limit: the product is stored rescaled, so its entries carry rounding errors of about 1e-16
+    relative to sigma_1. Singular values more than about 1e13 below sigma_1 in the same row are
+    rounding noise, not the true values (notebook 04 cuts them off). Exact small singular values
+    of very long products need a QR-based method (as for Lyapunov exponents).
     """
-    params = _check_params(params)
-    fprime = _fprime(params, trace)
-    t = trace.T if t is None else _check_step("t", t, 0, trace.T)
-    B, H = trace.h.shape[1], params.n_hidden
-    P = np.broadcast_to(np.eye(H), (B, H, H)).copy()
-    log_scale = np.zeros((t + 1, B))
-    units = np.empty((t + 1, B, H, H))
-    P, log_scale[t] = _rescale(P)
-    units[t] = P
-    for k in range(t - 1, -1, -1):
-        P, log_s = _rescale((P * fprime[k + 1][:, None, :]) @ params.W_hh)
-        log_scale[k] = log_scale[k + 1] + log_s
-        units[k] = P
-    sv = np.linalg.svd(units, compute_uv=False)
+    _, stack, log_scale = _backward_products(params, trace, t, keep=True)
+    sv = np.linalg.svd(stack, compute_uv=False)
     with np.errstate(divide="ignore"):
         return log_scale[:, :, None] + np.log10(sv)
+
+
+def jacobian_log_norms_from(params: RNNParams, trace: Trace, k: int = 0, ord=2) -> np.ndarray:
+    """log10 ||dh_t/dh_k|| for every t = k..T: how the influence of h_k on later states evolves.
+
+    Returns (T + 1, B): row t is log10 ||dh_t/dh_k|| for t >= k, NaN for t < k. The product is
+    grown from the left, Q_t = diag(f'(a_t)) W_hh Q_{t-1}, with rescaling; in code its transpose
+    R_t = Q_t^T = R_{t-1} W_hh^T diag(f'(a_t)) is grown from the right (both norms are the same
+    for a matrix and its transpose). Notebook 05's ||dh_t/dh_0|| curves are this with k = 0.
+    """
+    params = _check_params(params)
+    _check_ord(ord)
+    fprime = _fprime(params, trace)
+    T = trace.T
+    k = _check_step("k", k, 0, T)
+    B, H = trace.h.shape[1], params.n_hidden
+    W_hh_T = params.W_hh.T
+
+    def step(R, j):  # R_{k+j} = R_{k+j-1} W_hh^T diag(f'(a_{k+j}))
+        return _times(R, W_hh_T) * fprime[k + j][:, None, :]
+
+    log_fro, stack, log_scale = _running_products(B, H, T - k, step, keep=ord == 2)
+    out = np.full((T + 1, B), np.nan)
+    out[k:] = log_fro if ord == "fro" else _log_spectral(stack, log_scale)
+    return out
 
 
 def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
@@ -182,17 +205,10 @@ def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
     _check_ord(ord)
     H = W.shape[0]
     dtype = np.result_type(W.dtype, np.float64)
-    P = np.eye(H, dtype=dtype)[None]
-    log_scale = np.zeros(T + 1)
-    units = np.empty((T + 1, H, H), dtype=dtype) if ord == 2 else None
-    P, log_s = _rescale(P)
-    log_scale[0] = log_s[0]
-    if units is not None:
-        units[0] = P[0]
-    for t in range(1, T + 1):
-        P, log_s = _rescale(W @ P)
-        log_scale[t] = log_scale[t - 1] + log_s[0]
-        if units is not None:
-            units[t] = P[0]
-    return _finish(units, log_scale, ord)
+    W_T = W.T.astype(dtype)
 
+    def step(R, j):  # R_j = (W^j)^T = R_{j-1} W^T
+        return _times(R, W_T)
+
+    log_fro, stack, log_scale = _running_products(1, H, T, step, dtype=dtype, keep=ord == 2)
+    return (log_fro if ord == "fro" else _log_spectral(stack, log_scale))[:, 0]
