@@ -1,7 +1,7 @@
 """rnnlib: a small, tested numpy implementation of the vanilla RNN for the notebook series.
 
 Core math (this package's top level) needs numpy only. Plotting and widget modules import
-matplotlib / ipywidgets themselves and are imported on demand, e.g. `from rnnlib import widgets`.
+matplotlib / ipywidgets themselves and are imported on demand, e.g. `from rnnlib import explorer`.
 The indexing convention for time (row t of every array is step t, h[0] = h_0) is stated once,
 in `rnnlib.core`.
 """

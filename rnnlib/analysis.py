@@ -22,13 +22,10 @@ numpy only.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from .activations import get_activation
 from .core import RNNParams, Trace, _check_h0, _check_params, _check_targets, _check_xs, forward, log_softmax
-from .gradcheck import numerical_jacobian  # re-exported: the notebooks call analysis.numerical_jacobian
 
 __all__ = [
     "bptt_deltas",
@@ -39,7 +36,6 @@ __all__ = [
     "loss_from",
     "immediate_dh_dW_hh",
     "total_dh_dW_hh",
-    "numerical_jacobian",
     "jacobian_log_norm_bound",
 ]
 

@@ -137,6 +137,9 @@ def init_params(
         if not np.isfinite(spectral_radius) or spectral_radius < 0:
             raise ValueError(f"spectral_radius: expected a finite number >= 0, got {spectral_radius!r}")
         rho = np.max(np.abs(np.linalg.eigvals(W_hh)))
+        if rho == 0:
+            raise ValueError(f"spectral_radius: cannot rescale W_hh to {spectral_radius} when scale = {scale} "
+                             "makes every eigenvalue 0")
         W_hh = W_hh * (spectral_radius / rho)
     params = RNNParams(W_hx, W_hh, np.zeros(n_hidden), W_yh, np.zeros(n_out))
     return params.astype(dtype)
@@ -147,13 +150,19 @@ def init_params(
 # ----------------------------------------------------------------------------------------------
 
 
+def _as_float(a) -> np.ndarray:
+    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay)."""
+    a = np.asarray(a)
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+
+
 def _check_params(params) -> RNNParams:
     if not isinstance(params, RNNParams):
         if isinstance(params, tuple) and len(params) == 5:
             params = RNNParams(*params)
         else:
             raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {type(params).__name__}")
-    W_hx, W_hh, b_h, W_yh, b_y = (np.asarray(p) for p in params)
+    W_hx, W_hh, b_h, W_yh, b_y = (_as_float(p) for p in params)
     if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
         raise ValueError(f"params.W_hh: expected a square matrix (H, H), got shape {W_hh.shape}")
     H = W_hh.shape[0]
@@ -222,6 +231,7 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
     z (..., Y) -> (...). Equals max(z) + log(sum(exp(z - max(z)))).
     """
+    z = _as_float(z)
     z_max = np.max(z, axis=-1)
     e = z - z_max[..., None]
     np.exp(e, out=e)  # in place: one temporary array, not two
@@ -230,11 +240,13 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax(z) along the last axis, computed with log-sum-exp so it never overflows."""
+    z = _as_float(z)
     return z - logsumexp(z)[..., None]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
+    z = _as_float(z)
     e = z - np.max(z, axis=-1, keepdims=True)
     np.exp(e, out=e)  # in place: large temporaries cost page faults on every call
     e /= np.sum(e, axis=-1, keepdims=True)
@@ -247,7 +259,11 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     logits (B, Y), targets (B,) -> (loss, dlogits (B, Y)) with
     loss = -(1/B) sum_b log y^_{b, y_b} and dlogits = (y^ - onehot(y)) / B.
     """
-    B = logits.shape[0]
+    logits = _as_float(logits)
+    if logits.ndim != 2:
+        raise ValueError(f"logits: expected shape (B, Y), got {logits.shape}")
+    B, Y = logits.shape
+    targets = _check_targets(np.asarray(targets)[None], 1, B, Y)[0]
     logp = log_softmax(logits)
     rows = np.arange(B)
     loss = -float(np.mean(logp[rows, targets]))
@@ -337,7 +353,8 @@ class Trace(NamedTuple):
     """Everything the forward pass computed, indexed as in the module docstring (row t = step t).
 
     h (T+1, B, H), a (T+1, B, H), logits (T+1, B, Y), y_hat (T+1, B, Y), xs (T, B, X),
-    activation: the name of f.
+    activation: the Activation f (f.name is its name, e.g. "tanh"), kept so that backward
+    passes use the very function the forward pass used.
     """
 
     h: np.ndarray
@@ -345,7 +362,7 @@ class Trace(NamedTuple):
     logits: np.ndarray
     y_hat: np.ndarray
     xs: np.ndarray
-    activation: str
+    activation: Activation
 
     @property
     def T(self) -> int:
@@ -381,10 +398,18 @@ def forward(params: RNNParams, xs, h0=None, activation: str = "tanh") -> Trace:
     np.matmul(h[1:], params.W_yh.T, out=logits[1:])  # W_yh h_t + b_y for all t at once
     logits[1:] += params.b_y
     y_hat = softmax(logits)  # (3); row 0 stays NaN
-    return Trace(h, a, logits, y_hat, xs, f.name)
+    return Trace(h, a, logits, y_hat, xs, f)
 
 
-def _check_truncate(truncate, T: int):
+def _check_trace(trace, params: RNNParams) -> None:
+    if not isinstance(trace, Trace):
+        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
+    if trace.h.shape[2] != params.n_hidden:
+        raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "
+                         f"got a trace with H = {trace.h.shape[2]}")
+
+
+def _check_truncate(truncate):
     if truncate is None:
         return None
     if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
@@ -426,13 +451,10 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
     weight-gradient sums are single matmuls over all steps; only the carried gradient is looped.
     """
     params = _check_params(params)
-    if not isinstance(trace, Trace):
-        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden}, got {trace.h.shape[2]}")
+    _check_trace(trace, params)
     T, B, _ = trace.xs.shape
     targets = _check_targets(targets, T, B, params.n_out)
-    k = _check_truncate(truncate, T)
+    k = _check_truncate(truncate)
     f = get_activation(trace.activation)
 
     # Loss and dL/dlogits for all steps at once. L_t = -log y^_t[y_t] = logsumexp(z_t) - z_t[y_t]
@@ -496,8 +518,10 @@ def step_jacobian(params: RNNParams, trace: Trace, i: int) -> np.ndarray:
 
     Note the derivative is taken at the pre-activation a_i of step i (source-note erratum 1).
     """
+    params = _check_params(params)
+    _check_trace(trace, params)
     T = trace.T
-    if not isinstance(i, (int, np.integer)) or not 1 <= i <= T:
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 1 <= i <= T:
         raise ValueError(f"i: expected an integer step 1 <= i <= T = {T}, got {i!r}")
     f = get_activation(trace.activation)
     fprime = f.derivative(trace.a[i], trace.h[i])  # (B, H)
@@ -512,12 +536,11 @@ def jacobian(params: RNNParams, trace: Trace, t: int, k: int) -> np.ndarray:
     """
     params = _check_params(params)
     T = trace.T
-    if not isinstance(t, (int, np.integer)) or not 0 <= t <= T:
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= T:
         raise ValueError(f"t: expected an integer 0 <= t <= T = {T}, got {t!r}")
-    if not isinstance(k, (int, np.integer)) or not 0 <= k <= t:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= t:
         raise ValueError(f"k: expected an integer 0 <= k <= t = {t}, got {k!r}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden}, got {trace.h.shape[2]}")
+    _check_trace(trace, params)
     B, H = trace.h.shape[1], params.n_hidden
     J = np.broadcast_to(np.eye(H, dtype=trace.h.dtype), (B, H, H)).copy()
     f = get_activation(trace.activation)

@@ -9,7 +9,8 @@ One visual language throughout:
     edge colours   W_hx green, W_hh blue, W_yh orange: one colour per shared matrix
     red            the backward (gradient) path in `bptt_graph`
 
-Only `memory_fade` computes anything: ||dh_t/dx_1|| from a model, through `rnnlib.jacobian`.
+The memory-fade functions (`memory_norms`, `memory_fade`, `fade_rate`) compute from a model:
+||dh_t/dx_1|| through `rnnlib.jacobian`; the graph diagrams only draw.
 """
 
 from __future__ import annotations

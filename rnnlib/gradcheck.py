@@ -26,18 +26,15 @@ def numerical_jacobian(f: Callable[[], np.ndarray], x: np.ndarray, eps: float = 
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(f"x: expected a float64 numpy array (perturbed in place), got {type(x).__name__} "
                          f"{getattr(x, 'dtype', '')}".rstrip())
-    flat = x.reshape(-1)
-    if not np.shares_memory(flat, x):
-        raise ValueError("x: expected a contiguous array that can be perturbed in place through a view")
     out_shape = np.shape(f())
-    jac = np.zeros((int(np.prod(out_shape, dtype=int)), flat.size))
-    for j in range(flat.size):
-        old = flat[j]
-        flat[j] = old + eps
+    jac = np.zeros((int(np.prod(out_shape, dtype=int)), x.size))
+    for j, idx in enumerate(np.ndindex(x.shape)):  # entries in C order, whatever x's memory layout
+        old = x[idx]
+        x[idx] = old + eps
         f_plus = np.array(f(), dtype=np.float64).reshape(-1)
-        flat[j] = old - eps
+        x[idx] = old - eps
         f_minus = np.array(f(), dtype=np.float64).reshape(-1)
-        flat[j] = old
+        x[idx] = old
         jac[:, j] = (f_plus - f_minus) / (2 * eps)
     return jac.reshape(out_shape + x.shape)
 

@@ -4,7 +4,8 @@ Every function returns a matplotlib Figure created through pyplot (nothing is sh
 so a notebook cell that calls one ends with `plt.show()`; code that builds many should
 `plt.close(fig)`. `rnnlib.figures` writes the ones listed in `FIGURES` to `figures/`. The plotting
 functions take arrays computed with `rnnlib.analysis` and `rnnlib.jacobians`; the functions in
-`FIGURES` build the same examples as the notebooks (same sizes and seeds) and plot them.
+`FIGURES` build examples like the notebooks' (same sizes and settings, inputs from their own
+seeded generators, so individual numbers can differ from a notebook's) and plot them.
 """
 
 from __future__ import annotations

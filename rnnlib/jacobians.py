@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from .core import RNNParams, Trace, _check_params
+from .core import RNNParams, Trace, _check_params, _check_trace
 
 __all__ = [
     "jacobian_log_norms",
@@ -107,10 +107,7 @@ def _log_spectral(stack: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
 
 def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
     """f'(a_i) for i = 1..T as an array (T + 1, B, H) with row i = step i (row 0 unused)."""
-    if not isinstance(trace, Trace):
-        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden}, got {trace.h.shape[2]}")
+    _check_trace(trace, params)
     f = get_activation(trace.activation)
     out = np.empty_like(trace.a)
     out[0] = np.nan

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import get_activation
 from .core import RNNParams, _check_params, _check_targets, _check_xs, backward, bptt, forward, init_params
 
 __all__ = [
@@ -139,11 +140,12 @@ def bptt_randomized(params: RNNParams, xs, targets, h0=None, activation: str = "
 
 def _randomized_gradient(params, xs, targets, h0, activation, ks, probs, K):
     survive = probs[::-1].cumsum()[::-1]  # survive[i] = P(K >= k_i)
+    trace = forward(params, xs, h0, activation)  # one forward pass for every window length
     grads, prev, loss = None, None, 0.0
     for i, k_i in enumerate(ks):
         if k_i > K:
             break
-        loss, G = bptt(params, xs, targets, h0, activation, truncate=int(k_i))
+        loss, G, _ = backward(params, trace, targets, truncate=int(k_i))
         delta = G if prev is None else _add(G, prev, -1.0)  # G(k_i) - G(k_{i-1})
         grads = RNNParams(*(d / survive[i] for d in delta)) if grads is None else _add(grads, delta, 1.0 / survive[i])
         prev = G
@@ -330,9 +332,7 @@ def init_rnn(n_in: int, n_hidden: int, n_out: int, kind: str = "orthogonal", *,
 # ----------------------------------------------------------------------------------------------
 
 
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+_sigmoid = get_activation("sigmoid").f  # sigma, computed without overflow
 
 
 def cliff_loss(w, b, *, x0: float = 0.5, T: int = 50, target: float = 0.7, return_grad: bool = False):

@@ -1,7 +1,7 @@
 """Figures for notebooks 06 (remedies) and 07 (a character-level RNN). Imports matplotlib.
 
 Every function returns a matplotlib Figure and does not call plt.show(). `FIGURES` maps file
-names in figures/ to functions that need no arguments (the lead's rnnlib/figures.py saves them).
+names in figures/ to functions that need no arguments (`python -m rnnlib.figures` saves them).
 """
 
 from __future__ import annotations

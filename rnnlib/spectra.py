@@ -210,7 +210,7 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
             x, y = scalar_f(a1), scalar_f(a2)  # h_t = f(a_t)
             rows_a.append((a1, a2))
             rows_h.append((x, y))
-            if abs(x) > escape or abs(y) > escape:  # only a linear RNN can get here
+            if abs(x) > escape or abs(y) > escape:  # unbounded f (linear, relu) only
                 break
         n = len(rows_h)
         if n:
@@ -282,18 +282,22 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
     with np.errstate(invalid="ignore"):
         out = np.nonzero(np.abs(h).max(axis=1) > escape)[0]  # NaN rows compare False
     escaped_at = int(out[0]) if out.size else None
+    log_norm = np.full(T + 1, np.nan)
     if f.name == "linear":
-        J = np.broadcast_to(W, (T, H, H))  # dh_t/dh_{t-1} = W for every t
+        J = np.broadcast_to(W, (T, H, H))  # dh_t/dh_{t-1} = W for every t, whatever the state
+        log_norm[:] = prefix_log_norms(J)
     else:
-        fprime = f.derivative(a[1:], h[1:])  # f'(a_t), (T, H)
-        J = fprime[:, :, None] * W  # diag(f'(a_t)) W
+        # f' needs the state; after an escape (relu) there is none: the curve stops there (NaN).
+        n = T if escaped_at is None else escaped_at
+        fprime = f.derivative(a[1 : n + 1], h[1 : n + 1])  # f'(a_t), (n, H)
+        log_norm[: n + 1] = prefix_log_norms(fprime[:, :, None] * W)  # diag(f'(a_t)) W
     lam = np.linalg.eigvals(W)
     rho = float(np.max(np.abs(lam)))
     sigma_max = float(np.linalg.norm(W, ord=2))
     with np.errstate(divide="ignore"):
         log_rho, log_gs = np.log10(rho), np.log10(f.gamma * sigma_max)
     return GradientProfile(
-        log_norm=prefix_log_norms(J),
+        log_norm=log_norm,
         log_rho=_rate_line(log_rho, T),
         log_bound=_rate_line(log_gs, T),
         eigenvalues=lam,
@@ -344,10 +348,11 @@ def grows_exponentially(profile: GradientProfile) -> bool:
     """
     if profile.activation == "linear":
         return profile.rho > 1.0 + RHO_ONE_TOL
-    L, T = profile.log_norm, profile.T
+    L = profile.log_norm
+    T = int(np.flatnonzero(~np.isnan(L))[-1])  # the last step with a value (an escaped relu stops early)
     q, h = T // 4, T // 2
     if q < 1 or h <= q or not np.all(np.isfinite(L[[q, h, T]])):
-        return bool(L[-1] > 0)
+        return bool(L[T] > 0)
     early = (L[h] - L[q]) / (h - q)
     late = (L[T] - L[h]) / (T - h)
     return bool(late > 0 and late >= 0.75 * early)
@@ -362,8 +367,9 @@ def verdict(profile: GradientProfile) -> str:
     nonlinear one 'grows, not exponentially'. The line opens with one of VERDICT_WORDS. A peak at
     least 10 times above both the start (1) and the end is reported as transient growth (non-normal W).
     """
-    L, T = profile.log_norm, profile.T
-    end = L[-1]
+    L = profile.log_norm
+    T = int(np.flatnonzero(~np.isnan(L))[-1])  # the last step with a value (an escaped relu stops early)
+    end = L[T]
     if end <= VANISH_LOG10:
         word = "vanishes"
     elif end < EXPLODE_LOG10:
@@ -377,7 +383,9 @@ def verdict(profile: GradientProfile) -> str:
     else:
         word = "grows for now (ρ < 1, transient)"
     line = f"{word}: ‖∂h_t/∂h_0‖ = {format_pow10(end)} after {T} steps"
-    peak_t = int(np.argmax(L))
+    if T < profile.T:
+        line += f" (h_t left the plotted range at t = {profile.escaped_at}; stopped there)"
+    peak_t = int(np.nanargmax(L))
     if L[peak_t] >= max(end, 0.0) + 1.0:
         line += f", after growing to {format_pow10(L[peak_t])} at t = {peak_t} (transient growth)"
     return line

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import RNNParams, _check_params, bptt, forward, log_softmax, step_forward
-from .remedies import bptt_chunked, clip_by_norm
+from .core import RNNParams, _check_params, backward, forward, log_softmax, softmax, step_forward
+from .remedies import clip_by_norm, global_norm
 
 __all__ = [
     "SGD",
@@ -206,27 +206,23 @@ def chunk_batches(streams, k: int):
 
 
 def train_step(params: RNNParams, xs, targets, optimizer, *, h0=None, clip_norm=None,
-               activation: str = "tanh", truncate=None, return_state: bool = False):
-    """One update: BPTT, optional norm clipping, one optimizer step.
+               activation: str = "tanh"):
+    """One update on one chunk: full BPTT inside it, optional norm clipping, one optimizer step.
 
-    xs (T, B, X), targets (T, B) -> (new params, loss, ||g|| before clipping, h_T (B, H) or None).
-    truncate=None back-propagates through all T steps; an integer k uses chunked truncation
-    (`bptt_chunked`). With return_state (or truncate set), h_T is returned so the caller can
-    carry it, detached, to the next batch; otherwise None (one forward pass fewer).
+    xs (T, B, X), targets (T, B), h0 (B, H) or None -> (new params, loss, ||g|| before clipping,
+    h_T (B, H)). h0 is a constant here: no gradient flows out of the chunk. Calling train_step on
+    consecutive chunks with h0 = the previous call's h_T is chunked truncated BPTT with an update
+    after every chunk (notebook 07): the state is carried forward, "detached".
     """
-    if truncate is None and not return_state:
-        loss, grads = bptt(params, xs, targets, h0, activation)
-        h_T = None
-    else:
-        k = xs.shape[0] if truncate is None else truncate
-        loss, grads, h_T = bptt_chunked(params, xs, targets, h0, activation, k)
+    trace = forward(params, xs, h0, activation)
+    loss, grads, _ = backward(params, trace, targets)
     if clip_norm is not None:
         grads, norm = clip_by_norm(grads, clip_norm)
     else:
-        norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+        norm = global_norm(grads)
     if not np.isfinite(norm):
         raise FloatingPointError(f"gradient norm is {norm}: training diverged (try clipping or a smaller lr)")
-    return optimizer.step(params, grads), loss, norm, h_T
+    return optimizer.step(params, grads), loss, norm, trace.h[-1]
 
 
 def train_on_batches(params: RNNParams, make_batch, n_steps: int, optimizer, *, clip_norm=None,
@@ -273,7 +269,7 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
             chunks, h = chunk_batches(streams, k), None  # a new pass: start from h_0 = 0
             continue
         params, loss, norms[i], h = train_step(params, one_hot(inputs, V), targets, optimizer, h0=h,
-                                               clip_norm=clip_norm, activation=activation, return_state=True)
+                                               clip_norm=clip_norm, activation=activation)
         losses[i] = loss / inputs.shape[0]
         i += 1
         if evaluate is not None and (i % eval_every == 0 or i == n_steps):
@@ -374,9 +370,8 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
         hs.append(h[0])
         if j < prefix_ids.size - 1:
             continue
-        z = (h[0] @ params.W_yh.T + params.b_y) / temperature  # logits / temperature
-        p = np.exp(z - z.max())
-        cdf = np.cumsum(p / p.sum())
+        p = softmax((h[0] @ params.W_yh.T + params.b_y) / temperature)  # (3) with logits / temperature
+        cdf = np.cumsum(p)
         out.append(int(min(np.searchsorted(cdf, rng.random(), side="right"), V - 1)))
     ids_out = np.array(out, dtype=np.int64)
     return (ids_out, np.array(hs)) if return_states else ids_out

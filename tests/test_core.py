@@ -316,3 +316,63 @@ def test_init_params_bad_sizes():
         init_params(3, 0, 2)
     with pytest.raises(ValueError, match="spectral_radius: expected a finite number >= 0, got -1"):
         init_params(3, 4, 2, spectral_radius=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Edge cases found in review
+# ---------------------------------------------------------------------------------------------
+
+
+def test_trace_keeps_the_activation_object():
+    # A custom activation (here a scaled tanh reusing the name "tanh") must be the one the
+    # backward pass differentiates, not the registered function of the same name.
+    from rnnlib.activations import Activation
+
+    scaled = Activation("tanh", lambda a: np.tanh(2 * a), lambda a, h: 2 * (1 - h * h), 2.0)
+    params, xs, targets, h0 = make_problem(5, 2, 3, 4, 3, seed=12)
+    trace = forward(params, xs, h0, scaled)
+    assert trace.activation is scaled
+    errors = check_bptt_gradients(params, xs, targets, h0, scaled)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_integer_inputs_are_computed_in_float():
+    params = RNNParams(np.ones((2, 1), dtype=int), np.eye(2, dtype=int), np.zeros(2, dtype=int),
+                       np.ones((3, 2), dtype=int), np.zeros(3, dtype=int))
+    trace = forward(params, np.ones((2, 1, 1), dtype=int))
+    assert trace.h.dtype == np.float64
+    np.testing.assert_allclose(rnnlib.softmax(np.array([[1, 1]])), [[0.5, 0.5]])
+    assert rnnlib.logsumexp(np.array([0, 0])) == pytest.approx(np.log(2))
+
+
+def test_spectral_radius_of_a_zero_matrix_is_an_error():
+    with pytest.raises(ValueError, match="spectral_radius: cannot rescale W_hh to 0.9 when scale = 0"):
+        init_params(3, 4, 2, scale=0.0, spectral_radius=0.9)
+
+
+def test_numerical_jacobian_of_a_fortran_ordered_array():
+    A = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    x = np.asfortranarray(np.ones((3, 2)))
+    J = rnnlib.numerical_jacobian(lambda: A @ x, x)  # d(A x)[i, j] / dx[k, l] = A[i, k] [j == l]
+    assert J.shape == (2, 2, 3, 2)
+    np.testing.assert_allclose(J[:, 0, :, 0], A, atol=1e-8)
+    np.testing.assert_allclose(J[:, 0, :, 1], 0.0, atol=1e-8)
+
+
+def test_softmax_cross_entropy_bad_input():
+    with pytest.raises(ValueError, match=r"logits: expected shape \(B, Y\), got \(3,\)"):
+        rnnlib.softmax_cross_entropy(np.zeros(3), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match=r"targets: expected classes in 0..2"):
+        rnnlib.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+
+
+def test_jacobian_rejects_a_trace_of_another_model():
+    p, x, _, h = good()
+    trace = forward(p, x, h)
+    other = init_params(3, 7, 6)
+    with pytest.raises(ValueError, match=r"trace: expected hidden size H = 7"):
+        jacobian(other, trace, 2, 1)
+    with pytest.raises(ValueError, match=r"trace: expected hidden size H = 7"):
+        rnnlib.step_jacobian(other, trace, 1)
+    with pytest.raises(ValueError, match=r"t: expected an integer"):
+        jacobian(p, trace, True, 0)

@@ -219,3 +219,12 @@ def test_nonlinear_growth_is_judged_from_the_curve():
     # A tanh RNN whose gradient grows exponentially (found by sweeping the explorer's settings).
     growing = S.gradient_profile(S.triangular_2x2(1.25, 0.0, 2.5), 1000, "tanh", h0=np.array([0.8, -0.4]))
     assert growing.log_norm[-1] > 50 and S.verdict(growing).startswith("explodes")
+
+
+def test_escaped_relu_state_stops_the_curve_and_is_called_explosion():
+    # relu'(NaN) would be 0: after the state leaves the range, the curve must stop, not fall to -inf.
+    profile = S.gradient_profile(2 * np.eye(2), 400, "relu", h0=np.ones(2))
+    assert profile.escaped_at is not None
+    L = profile.log_norm
+    assert np.all(np.isnan(L[profile.escaped_at + 1 :])) and np.all(np.isfinite(L[: profile.escaped_at + 1]))
+    assert S.verdict(profile).startswith("explodes")

@@ -92,16 +92,24 @@ def test_batch_streams_and_chunks_cover_the_text_in_order():
 # ---- training loops and sampling -----------------------------------------------------------
 
 
-def test_train_step_with_truncation_carries_state():
+def test_train_step_on_consecutive_chunks_is_chunked_truncation():
     params = rnnlib.init_params(3, 4, 3, seed=0)
     rng = np.random.default_rng(0)
     xs, ys = rng.standard_normal((6, 2, 3)), rng.integers(0, 3, (6, 2))
-    new, loss, norm, h = train.train_step(params, xs, ys, train.SGD(0.1), truncate=3)
+    new, loss, norm, h = train.train_step(params, xs, ys, train.SGD(0.1))
     np.testing.assert_array_equal(h, rnnlib.forward(params, xs).h[-1])
+    _, g = rnnlib.bptt(params, xs, ys)
     assert np.isclose(loss, rnnlib.bptt(params, xs, ys)[0])
-    _, g, _ = remedies.bptt_chunked(params, xs, ys, k=3)
     np.testing.assert_allclose(new.W_hh, params.W_hh - 0.1 * g.W_hh)
     assert np.isclose(norm, remedies.global_norm(g))
+    # Two chunks of 3 with the state carried: the gradients sum to bptt_chunked's with k = 3.
+    opt = train.SGD(1.0)
+    p1, _, _, h3 = train.train_step(params, xs[:3], ys[:3], opt)
+    _, g_chunked, _ = remedies.bptt_chunked(params, xs, ys, k=3)
+    _, g_second = rnnlib.bptt(params, xs[3:], ys[3:], h3)
+    _, g_first = rnnlib.bptt(params, xs[:3], ys[:3])
+    np.testing.assert_allclose(g_first.W_hh + g_second.W_hh, g_chunked.W_hh, rtol=1e-12)
+    np.testing.assert_allclose(p1.W_hh, params.W_hh - g_first.W_hh)
 
 
 def test_train_on_batches_learns_short_memory_task():
