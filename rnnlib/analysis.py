@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from .core import RNNParams, Trace, _check_h0, _check_params, _check_targets, _check_xs, forward, log_softmax
+from ._checks import check_h0, check_int, check_params, check_targets, check_xs
+from .core import RNNParams, Trace, forward, log_softmax
 
 __all__ = [
     "bptt_deltas",
@@ -49,11 +50,11 @@ _WRT = ("W_hh", "W_hx", "b_h")
 
 def _forward_and_output_grads(params, xs, targets, h0, activation):
     """Forward pass plus dL_t/dh_t through the output layer and f'(a_t), all steps at once."""
-    params = _check_params(params)
-    xs = _check_xs(xs, params)
+    params = check_params(params)
+    xs = check_xs(xs, params)
     T, B, _ = xs.shape
-    h0 = _check_h0(h0, B, params)
-    targets = _check_targets(targets, T, B, params.n_out)
+    h0 = check_h0(h0, B, params)
+    targets = check_targets(targets, T, B, params.n_out)
     f = get_activation(activation)
     trace = forward(params, xs, h0, f.name)
     logp = log_softmax(trace.logits[1:])
@@ -196,13 +197,12 @@ def loss_from(params: RNNParams, xs, targets, t: int, h_t, activation: str = "ta
     xs (T, B, X) and targets (T, B) are the whole sequences; steps 1..t are skipped. Returns 0.0
     for t = T. The function whose finite-difference gradient the carried gradient is (notebook 03).
     """
-    params = _check_params(params)
-    xs = _check_xs(xs, params)
+    params = check_params(params)
+    xs = check_xs(xs, params)
     T, B, _ = xs.shape
-    targets = _check_targets(targets, T, B, params.n_out)
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= T:
-        raise ValueError(f"t: expected an integer 0 <= t <= T = {T}, got {t!r}")
-    h_t = _check_h0(h_t, B, params)
+    targets = check_targets(targets, T, B, params.n_out)
+    t = check_int("t", t, 0, T, high_name="T")
+    h_t = check_h0(h_t, B, params)
     if t == T:
         return 0.0
     trace = forward(params, xs[t:], h_t, activation)
@@ -216,20 +216,14 @@ def loss_from(params: RNNParams, xs, targets, t: int, h_t, activation: str = "ta
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_k(k, T: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= T:
-        raise ValueError(f"k: expected an integer 0 <= k <= T = {T}, got {k!r}")
-    return int(k)
-
-
 def immediate_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     """d+h_k/dW_hh: the derivative of h_k with h_{k-1} held constant, shape (B, H, H, H).
 
     Entry [b, m, i, j] = d h_k[m] / d W_hh[i, j] = [m == i] f'(a_k)[m] h_{k-1}[j]: only row m
     of W_hh feeds unit m, once. Zero for k = 0 (h_0 does not depend on W_hh). Notebook 03.
     """
-    params = _check_params(params)
-    k = _check_k(k, trace.T)
+    params = check_params(params)
+    k = check_int("k", k, 0, trace.T, high_name="T")
     B, H = trace.h.shape[1], params.n_hidden
     out = np.zeros((B, H, H, H), dtype=trace.h.dtype)
     if k == 0:
@@ -246,8 +240,8 @@ def total_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     Equals sum_{j=1}^{k} dh_k/dh_j . d+h_j/dW_hh; computed forward, G_j = d+h_j/dW_hh +
     (dh_j/dh_{j-1}) G_{j-1} with G_0 = 0, so the cost is O(k B H^4). Notebook 03.
     """
-    params = _check_params(params)
-    k = _check_k(k, trace.T)
+    params = check_params(params)
+    k = check_int("k", k, 0, trace.T, high_name="T")
     f = get_activation(trace.activation)
     G = immediate_dh_dW_hh(params, trace, 0)
     for j in range(1, k + 1):

@@ -31,6 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import (as_float, check_h0, check_int, check_params, check_positive_int, check_targets, check_trace,
+                      check_xs)
 from .activations import Activation, get_activation
 
 __all__ = [
@@ -125,8 +127,7 @@ def init_params(
     always give the same parameters.
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        check_positive_int(name, value)
     if not np.isfinite(scale) or scale < 0:
         raise ValueError(f"scale: expected a finite number >= 0, got {scale!r}")
     rng = np.random.default_rng(seed)
@@ -146,82 +147,6 @@ def init_params(
 
 
 # ----------------------------------------------------------------------------------------------
-# Input checks: every ValueError names the argument, the expected and the given shape or value
-# ----------------------------------------------------------------------------------------------
-
-
-def _as_float(a) -> np.ndarray:
-    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay)."""
-    a = np.asarray(a)
-    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
-
-
-def _check_params(params) -> RNNParams:
-    if not isinstance(params, RNNParams):
-        if isinstance(params, tuple) and len(params) == 5:
-            params = RNNParams(*params)
-        else:
-            raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {type(params).__name__}")
-    W_hx, W_hh, b_h, W_yh, b_y = (_as_float(p) for p in params)
-    if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
-        raise ValueError(f"params.W_hh: expected a square matrix (H, H), got shape {W_hh.shape}")
-    H = W_hh.shape[0]
-    if W_hx.ndim != 2 or W_hx.shape[0] != H:
-        raise ValueError(f"params.W_hx: expected shape ({H}, X), got {W_hx.shape}")
-    if b_h.shape != (H,):
-        raise ValueError(f"params.b_h: expected shape ({H},), got {b_h.shape}")
-    if W_yh.ndim != 2 or W_yh.shape[1] != H:
-        raise ValueError(f"params.W_yh: expected shape (Y, {H}), got {W_yh.shape}")
-    Y = W_yh.shape[0]
-    if b_y.shape != (Y,):
-        raise ValueError(f"params.b_y: expected shape ({Y},) to match W_yh, got {b_y.shape}")
-    for name, p in zip(RNNParams._fields, (W_hx, W_hh, b_h, W_yh, b_y)):
-        if not np.all(np.isfinite(p)):
-            raise ValueError(f"params.{name}: expected finite values, got NaN or inf")
-    return RNNParams(W_hx, W_hh, b_h, W_yh, b_y)
-
-
-def _check_xs(xs, params: RNNParams) -> np.ndarray:
-    xs = np.asarray(xs)
-    if xs.ndim != 3:
-        hint = " (for a single sequence use xs[:, None, :])" if xs.ndim == 2 else ""
-        raise ValueError(f"xs: expected a time-major array (T, B, X) with 3 dimensions, got shape {xs.shape}{hint}")
-    T, B, X = xs.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
-    if X != params.n_in:
-        raise ValueError(f"xs: expected last dimension X = {params.n_in} (W_hx is {params.W_hx.shape}), got shape {xs.shape}")
-    if not np.all(np.isfinite(xs)):
-        raise ValueError("xs: expected finite values, got NaN or inf")
-    return xs.astype(params.W_hh.dtype, copy=False)
-
-
-def _check_h0(h0, B: int, params: RNNParams) -> np.ndarray:
-    H = params.n_hidden
-    if h0 is None:
-        return np.zeros((B, H), dtype=params.W_hh.dtype)
-    h0 = np.asarray(h0)
-    if h0.shape != (B, H):
-        raise ValueError(f"h0: expected shape (B, H) = ({B}, {H}), got {h0.shape}")
-    if not np.all(np.isfinite(h0)):
-        raise ValueError("h0: expected finite values, got NaN or inf")
-    return h0.astype(params.W_hh.dtype, copy=False)
-
-
-def _check_targets(targets, T: int, B: int, Y: int) -> np.ndarray:
-    targets = np.asarray(targets)
-    if targets.shape != (T, B):
-        raise ValueError(f"targets: expected shape (T, B) = ({T}, {B}), got {targets.shape}")
-    if not np.issubdtype(targets.dtype, np.integer):
-        raise ValueError(f"targets: expected integer class indices, got dtype {targets.dtype}")
-    if targets.size and (targets.min() < 0 or targets.max() >= Y):
-        raise ValueError(
-            f"targets: expected classes in 0..{Y - 1} (Y = {Y}), got values from {targets.min()} to {targets.max()}"
-        )
-    return targets
-
-
-# ----------------------------------------------------------------------------------------------
 # Softmax and cross-entropy (equation 3 and the loss; notebook 02)
 # ----------------------------------------------------------------------------------------------
 
@@ -231,7 +156,7 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
     z (..., Y) -> (...). Equals max(z) + log(sum(exp(z - max(z)))).
     """
-    z = _as_float(z)
+    z = as_float(z)
     z_max = np.max(z, axis=-1)
     e = z - z_max[..., None]
     np.exp(e, out=e)  # in place: one temporary array, not two
@@ -240,13 +165,13 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax(z) along the last axis, computed with log-sum-exp so it never overflows."""
-    z = _as_float(z)
+    z = as_float(z)
     return z - logsumexp(z)[..., None]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
-    z = _as_float(z)
+    z = as_float(z)
     e = z - np.max(z, axis=-1, keepdims=True)
     np.exp(e, out=e)  # in place: large temporaries cost page faults on every call
     e /= np.sum(e, axis=-1, keepdims=True)
@@ -259,11 +184,11 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     logits (B, Y), targets (B,) -> (loss, dlogits (B, Y)) with
     loss = -(1/B) sum_b log y^_{b, y_b} and dlogits = (y^ - onehot(y)) / B.
     """
-    logits = _as_float(logits)
+    logits = as_float(logits)
     if logits.ndim != 2:
         raise ValueError(f"logits: expected shape (B, Y), got {logits.shape}")
     B, Y = logits.shape
-    targets = _check_targets(np.asarray(targets)[None], 1, B, Y)[0]
+    targets = check_targets(np.asarray(targets)[None], 1, B, Y)[0]
     logp = log_softmax(logits)
     rows = np.arange(B)
     loss = -float(np.mean(logp[rows, targets]))
@@ -319,11 +244,11 @@ def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str = "tanh"
     Same arguments and results as `bptt` (without truncation): returns (loss, grads, dh0).
     Slower than `bptt`; tests assert the two agree.
     """
-    params = _check_params(params)
-    xs = _check_xs(xs, params)
+    params = check_params(params)
+    xs = check_xs(xs, params)
     T, B, _ = xs.shape
-    h0 = _check_h0(h0, B, params)
-    targets = _check_targets(targets, T, B, params.n_out)
+    h0 = check_h0(h0, B, params)
+    targets = check_targets(targets, T, B, params.n_out)
     get_activation(activation)
 
     h, caches, loss = h0, [], 0.0
@@ -377,10 +302,10 @@ def forward(params: RNNParams, xs, h0=None, activation: str = "tanh") -> Trace:
     The input projection W_hx x_t + b_h and the output layer are one matmul over all steps;
     only a_t = (...) + W_hh h_{t-1} is looped.
     """
-    params = _check_params(params)
-    xs = _check_xs(xs, params)
+    params = check_params(params)
+    xs = check_xs(xs, params)
     T, B, _ = xs.shape
-    h0 = _check_h0(h0, B, params)
+    h0 = check_h0(h0, B, params)
     f = get_activation(activation)
     H, dtype = params.n_hidden, params.W_hh.dtype
 
@@ -399,14 +324,6 @@ def forward(params: RNNParams, xs, h0=None, activation: str = "tanh") -> Trace:
     logits[1:] += params.b_y
     y_hat = softmax(logits)  # (3); row 0 stays NaN
     return Trace(h, a, logits, y_hat, xs, f)
-
-
-def _check_trace(trace, params: RNNParams) -> None:
-    if not isinstance(trace, Trace):
-        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "
-                         f"got a trace with H = {trace.h.shape[2]}")
 
 
 def _check_truncate(truncate):
@@ -435,7 +352,7 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
 
     `forward` followed by `backward`; call those two yourself to keep the trace.
     """
-    params = _check_params(params)
+    params = check_params(params)
     trace = forward(params, xs, h0, activation)
     loss, grads, dh0 = backward(params, trace, targets, truncate)
     if return_dh0:
@@ -450,10 +367,10 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
     grads (RNNParams), dh0 (B, H). `truncate` as in `bptt`. The output layer and the
     weight-gradient sums are single matmuls over all steps; only the carried gradient is looped.
     """
-    params = _check_params(params)
-    _check_trace(trace, params)
+    params = check_params(params)
+    check_trace(trace, params)
     T, B, _ = trace.xs.shape
-    targets = _check_targets(targets, T, B, params.n_out)
+    targets = check_targets(targets, T, B, params.n_out)
     k = _check_truncate(truncate)
     f = get_activation(trace.activation)
 
@@ -518,11 +435,10 @@ def step_jacobian(params: RNNParams, trace: Trace, i: int) -> np.ndarray:
 
     Note the derivative is taken at the pre-activation a_i of step i (source-note erratum 1).
     """
-    params = _check_params(params)
-    _check_trace(trace, params)
+    params = check_params(params)
+    check_trace(trace, params)
     T = trace.T
-    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 1 <= i <= T:
-        raise ValueError(f"i: expected an integer step 1 <= i <= T = {T}, got {i!r}")
+    i = check_int("i", i, 1, T, high_name="T", noun="integer step")
     f = get_activation(trace.activation)
     fprime = f.derivative(trace.a[i], trace.h[i])  # (B, H)
     return fprime[:, :, None] * params.W_hh[None, :, :]
@@ -534,13 +450,11 @@ def jacobian(params: RNNParams, trace: Trace, t: int, k: int) -> np.ndarray:
     Numerator layout: entry [b, m, n] is d h_t[m] / d h_k[n] for example b. The product is built
     newest factor on the left: J = (dh_t/dh_{t-1}) ... (dh_{k+1}/dh_k). 0 <= k <= t <= T.
     """
-    params = _check_params(params)
+    params = check_params(params)
     T = trace.T
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= T:
-        raise ValueError(f"t: expected an integer 0 <= t <= T = {T}, got {t!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= t:
-        raise ValueError(f"k: expected an integer 0 <= k <= t = {t}, got {k!r}")
-    _check_trace(trace, params)
+    t = check_int("t", t, 0, T, high_name="T")
+    k = check_int("k", k, 0, t, high_name="t")
+    check_trace(trace, params)
     B, H = trace.h.shape[1], params.n_hidden
     J = np.broadcast_to(np.eye(H, dtype=trace.h.dtype), (B, H, H)).copy()
     f = get_activation(trace.activation)

@@ -21,6 +21,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from ._checks import check_int
 from .activations import get_activation
 from .core import RNNParams, forward, init_params, jacobian
 
@@ -112,12 +113,6 @@ def _label(ax, xy, text, color=INK, ha="center", va="center", fontsize=FS_EDGE, 
     ax.text(xy[0], xy[1], text, ha=ha, va=va, fontsize=fontsize, color=color, alpha=alpha, zorder=5, bbox=bbox)
 
 
-def _check_T(T, name="T", low=1, high=12):
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or not low <= T <= high:
-        raise ValueError(f"{name}: expected an integer {low} <= {name} <= {high}, got {T!r}")
-    return int(T)
-
-
 # ----------------------------------------------------------------------------------------------
 # The unrolled network (notebook 01) and its loss (notebook 02)
 # ----------------------------------------------------------------------------------------------
@@ -152,7 +147,7 @@ def unrolled_graph(T: int = 4) -> Figure:
     same colour recurs at every step: the weights are shared, so their number does not grow with T.
     T: 1..12. Returns a Figure with one axes.
     """
-    T = _check_T(T)
+    T = check_int("T", T, 1, 12)
     x_roll = -3.3
     cv = _Canvas((x_roll - 1.75, T * DX + 1.0), (-1.25, 2 * DY + 0.75),
                  "One set of weights, reused at every step",
@@ -192,7 +187,7 @@ def loss_graph(T: int = 4) -> Figure:
     Each L_t is fed by the prediction y^_t and the target y_t; all L_t add up into one L.
     T: 1..12. Returns a Figure with one axes.
     """
-    T = _check_T(T)
+    T = check_int("T", T, 1, 12)
     yL, ysum = 3 * DY + 0.2, 4 * DY + 0.5
     cv = _Canvas((-0.75, T * DX + 1.75), (-0.75, ysum + 0.75),
                  r"One loss term per step, all added into one $L$",
@@ -227,8 +222,8 @@ def bptt_graph(T: int = 4, t: int = 3) -> Figure:
     W_hh carry the immediate derivatives d+h_k/dW_hh (h_{k-1} held constant), one per step k <= t.
     Steps after t are faded: they do not affect L_t. T: 1..10, t: 1..T. Returns a Figure with one axes.
     """
-    T = _check_T(T, high=10)
-    t = _check_T(t, "t", 1, T)
+    T = check_int("T", T, 1, 10)
+    t = check_int("t", t, 1, T)
     DXB = 2.5
     yW, yh, yy, yL = -1.75, 0.0, DY, 2 * DY
     formula = (r"$\dfrac{\partial L_t}{\partial W_{hh}}=\sum_{k=1}^{t}\;"
@@ -368,7 +363,7 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
     """
     params = contracting_params() if params is None else params
     if xs is None:
-        T = _check_T(T, high=40)
+        T = check_int("T", T, 1, 40)
         xs = 0.5 * np.random.default_rng(seed).standard_normal((T, 1, params.n_in))
     xs = np.asarray(xs)
     norms = memory_norms(params, xs, activation=activation)

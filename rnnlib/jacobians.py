@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from .core import RNNParams, Trace, _check_params, _check_trace
+from ._checks import check_int, check_ord, check_params, check_trace
+from .core import RNNParams, Trace
 
 __all__ = [
     "jacobian_log_norms",
@@ -33,21 +34,11 @@ __all__ = [
 ]
 
 
-def _check_ord(ord):
-    if ord not in (2, "fro"):
-        raise ValueError(f"ord: expected 2 (spectral norm) or 'fro' (Frobenius), got {ord!r}")
-
-
-def _check_step(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name}: expected an integer {low} <= {name} <= {high}, got {value!r}")
-    return int(value)
-
-
-def _rescale(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def frobenius_rescale(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Divide each matrix of the stack P (B, H, H) by its Frobenius norm; return (P, log10 norms).
 
     Works for real and complex stacks. A zero matrix stays zero and gets log10 norm -inf.
+    Package-internal (not in __all__); `spectra.prefix_log_norms` uses it too.
     """
     flat = P.reshape(P.shape[0], -1)
     s = np.sqrt(np.linalg.vecdot(flat, flat).real)  # vecdot conjugates its first argument
@@ -86,7 +77,7 @@ def _running_products(B: int, H: int, n: int, step, dtype=np.float64, keep: bool
         flat = P.reshape(B, -1)
         sq_j = np.linalg.vecdot(flat, flat).real
         if not (1e-200 < sq_j.min() and sq_j.max() < 1e200):
-            P, log_s = _rescale(P)
+            P, log_s = frobenius_rescale(P)
             scale = scale + np.where(np.isfinite(log_s), log_s, 0.0)  # a zero product stays zero
             flat = P.reshape(B, -1)
             sq_j = np.linalg.vecdot(flat, flat).real
@@ -107,7 +98,7 @@ def _log_spectral(stack: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
 
 def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
     """f'(a_i) for i = 1..T as an array (T + 1, B, H) with row i = step i (row 0 unused)."""
-    _check_trace(trace, params)
+    check_trace(trace, params)
     f = get_activation(trace.activation)
     out = np.empty_like(trace.a)
     out[0] = np.nan
@@ -117,9 +108,9 @@ def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
 
 def _backward_products(params: RNNParams, trace: Trace, t: int | None, keep: bool):
     """The running product P_k = dh_t/dh_k for k = t, t-1, ..., 0; rows returned in order k = 0..t."""
-    params = _check_params(params)
+    params = check_params(params)
     fprime = _fprime(params, trace)
-    t = trace.T if t is None else _check_step("t", t, 0, trace.T)
+    t = trace.T if t is None else check_int("t", t, 0, trace.T)
     B, H = trace.h.shape[1], params.n_hidden
 
     def step(P, j):  # j factors so far: P_{t-j} = P_{t-j+1} diag(f'(a_{t-j+1})) W_hh
@@ -139,7 +130,7 @@ def jacobian_log_norms(params: RNNParams, trace: Trace, t: int | None = None, or
     all k, with rescaling (see the module docstring). Cost O(t B H^3), plus t small SVDs for ord=2.
     Introduced in notebook 04.
     """
-    _check_ord(ord)
+    check_ord(ord)
     log_fro, stack, log_scale = _backward_products(params, trace, t, keep=ord == 2)
     return log_fro if ord == "fro" else _log_spectral(stack, log_scale)
 
@@ -170,11 +161,11 @@ def jacobian_log_norms_from(params: RNNParams, trace: Trace, k: int = 0, ord=2) 
     R_t = Q_t^T = R_{t-1} W_hh^T diag(f'(a_t)) is grown from the right (both norms are the same
     for a matrix and its transpose). Notebook 05's ||dh_t/dh_0|| curves are this with k = 0.
     """
-    params = _check_params(params)
-    _check_ord(ord)
+    params = check_params(params)
+    check_ord(ord)
     fprime = _fprime(params, trace)
     T = trace.T
-    k = _check_step("k", k, 0, T)
+    k = check_int("k", k, 0, T)
     B, H = trace.h.shape[1], params.n_hidden
     W_hh_T = params.W_hh.T
 
@@ -198,8 +189,8 @@ def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
         raise ValueError(f"W: expected a square matrix (H, H), got shape {W.shape}")
     if not np.all(np.isfinite(W)):
         raise ValueError("W: expected finite values, got NaN or inf")
-    T = _check_step("T", T, 0, 10**7)
-    _check_ord(ord)
+    T = check_int("T", T, 0, 10**7)
+    check_ord(ord)
     H = W.shape[0]
     dtype = np.result_type(W.dtype, np.float64)
     W_T = W.T.astype(dtype)

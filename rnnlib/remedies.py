@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from .core import RNNParams, _check_params, _check_targets, _check_xs, backward, bptt, forward, init_params
+from ._checks import check_int, check_params, check_positive, check_positive_int, check_targets, check_xs
+from .core import RNNParams, backward, bptt, forward, init_params
 
 __all__ = [
     "bptt_chunked",
@@ -48,12 +49,6 @@ __all__ = [
     "cliff_loss",
     "gradient_descent_path",
 ]
-
-
-def _check_k(k, name: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {k!r}")
-    return int(k)
 
 
 def _add(a: RNNParams, b: RNNParams, scale: float = 1.0) -> RNNParams:
@@ -80,11 +75,11 @@ def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tan
     chunk and the result is full BPTT's exactly. Cost O(T) vector-Jacobian products, memory
     O(k) states. Equation: the gradient of sum_t L_t with dh_s/dh_{s-1} set to 0 at borders s.
     """
-    params = _check_params(params)
-    xs = _check_xs(xs, params)
+    params = check_params(params)
+    xs = check_xs(xs, params)
     T, B, _ = xs.shape
-    targets = _check_targets(targets, T, B, params.n_out)
-    k = _check_k(k)
+    targets = check_targets(targets, T, B, params.n_out)
+    k = check_int("k", k, 1)
     h = h0
     loss, grads = 0.0, params.zeros_like()
     for s in range(0, T, k):
@@ -177,10 +172,10 @@ def backward_cost(T: int, k: int | None, mode: str) -> dict[str, int]:
     k >= T (then it is full BPTT and rnnlib.backward carries one gradient); T + 1 states either
     way. Chunked: T products, k + 1 states (only the current chunk's).
     """
-    T = _check_k(T, "T")
+    T = check_int("T", T, 1)
     if mode == "full":
         return {"vjp": T, "states": T + 1}
-    k = _check_k(k)
+    k = check_int("k", k, 1)
     if mode == "window":
         if k >= T:
             return {"vjp": T, "states": T + 1}
@@ -199,7 +194,7 @@ def randomized_cost(T: int, ks, probs) -> dict[str, float]:
     k_i <= K, so vjp = sum_i P(K >= k_i) * backward_cost(T, k_i, "window")["vjp"]; every window
     needs all T + 1 states.
     """
-    T = _check_k(T, "T")
+    T = check_int("T", T, 1)
     ks, probs = _check_distribution(ks, probs)
     survive = probs[::-1].cumsum()[::-1]  # P(K >= k_i)
     vjp = sum(float(s) * backward_cost(T, int(k_i), "window")["vjp"] for k_i, s in zip(ks, survive))
@@ -241,12 +236,6 @@ def global_norm(grads) -> float:
     return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
 
 
-def _check_positive(value, name):
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def clip_by_norm(grads, theta: float):
     """Norm clipping, Pascanu et al. (2013) Algorithm 1: if ||g|| >= theta then g <- theta g / ||g||.
 
@@ -254,7 +243,7 @@ def clip_by_norm(grads, theta: float):
     One norm over all parameters, so every entry is scaled by the same factor: the direction is
     kept, only the step length changes.
     """
-    theta = _check_positive(theta, "theta")
+    theta = check_positive("theta", theta)
     norm = global_norm(grads)
     scale = theta / norm if norm >= theta else 1.0
     clipped = [g * scale for g in grads]
@@ -267,7 +256,7 @@ def clip_elementwise(grads, limit: float = 5.0):
     grads: an RNNParams (or tuple of arrays) -> clipped gradients of the same type (new arrays).
     Large entries are cut, small ones kept: the direction changes unless no entry exceeds limit.
     """
-    limit = _check_positive(limit, "limit")
+    limit = check_positive("limit", limit)
     clipped = [np.clip(g, -limit, limit) for g in grads]
     return RNNParams(*clipped) if isinstance(grads, RNNParams) else type(grads)(clipped)
 
@@ -293,10 +282,8 @@ def init_recurrent(n_hidden: int, kind: str = "orthogonal", *, spectral_radius: 
     spectral_radius: if given, W_hh is multiplied so that max |eigenvalue| equals it exactly.
     Seeded: the same arguments give the same matrix.
     """
-    if isinstance(n_hidden, bool) or not isinstance(n_hidden, (int, np.integer)) or n_hidden < 1:
-        raise ValueError(f"n_hidden: expected a positive integer, got {n_hidden!r}")
+    H = check_positive_int("n_hidden", n_hidden)
     rng = np.random.default_rng(seed)
-    H = int(n_hidden)
     if kind == "small":
         W = 0.01 * rng.standard_normal((H, H))
     elif kind == "gaussian":
@@ -346,8 +333,7 @@ def cliff_loss(w, b, *, x0: float = 0.5, T: int = 50, target: float = 0.7, retur
     dL/dw = sum_t delta_t sigma(x_{t-1}), dL/db = sum_t delta_t.
     (A regression model with a scalar state; rnnlib.core's softmax RNN does not cover it.)
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T: expected an integer >= 1, got {T!r}")
+    T = check_int("T", T, 1)
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
     x = np.empty((T + 1, *w.shape))
     x[0] = x0

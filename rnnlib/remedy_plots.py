@@ -308,28 +308,24 @@ def text_activation_figure(text: str, activations, titles, *, width: int = 64, c
     return fig
 
 
-def char_rnn_experiment(n_updates: int = 1000, *, H: int = 64, B: int = 32, k: int = 25, theta: float = 25.0,
-                        lr: float = 0.01, seed: int = 0, train_fraction: float = 0.9, eval_every: int = 100):
+def char_rnn_experiment(n_updates: int = 1000, *, seed: int = 0, eval_every: int = 100, **settings):
     """Notebook 07's training run on data/tiny.txt: returns (params, history, vocab, train_ids, heldout_ids).
 
-    The text is split: the first train_fraction for training, the rest held out. Chunked truncated
-    BPTT (k), norm clipping (theta), Adam(lr); the held-out loss (`train.char_loss`) is recorded
-    every eval_every updates. Seeded. About 10 s for the default 1000 updates on an idle 2-core machine.
+    Data and settings from `train.char_rnn_setup(**settings)` (defaults: 90/10 split, B = 32,
+    k = 25, H = 64, theta = 25, Adam lr = 0.01; pass e.g. k=50 to change one): chunked
+    truncated BPTT (k), norm clipping (theta), Adam(lr); the held-out loss (`train.char_loss`) is
+    recorded every eval_every updates. Seeded. About 10 s for the default 1000 updates on an idle
+    2-core machine.
     """
-    from pathlib import Path
-
     from .core import init_params
 
-    text = (Path(__file__).resolve().parents[1] / "data" / "tiny.txt").read_text(encoding="ascii")
-    vocab = train.build_vocab(text)
-    ids = train.encode(text, vocab)
-    n_train = int(train_fraction * ids.size)
-    train_ids, heldout_ids = ids[:n_train], ids[n_train:]
-    streams = train.batch_streams(train_ids, B)
-    params = init_params(len(vocab), H, len(vocab), seed=seed)
-    params, history = train.train_char_rnn(params, streams, n_updates, train.Adam(lr), k=k, clip_norm=theta,
-                                           evaluate=lambda p: train.char_loss(p, heldout_ids), eval_every=eval_every)
-    return params, history, vocab, train_ids, heldout_ids
+    s = train.char_rnn_setup(**settings)
+    V = len(s.vocab)
+    streams = train.batch_streams(s.train_ids, s.B)
+    params = init_params(V, s.H, V, seed=seed)
+    params, history = train.train_char_rnn(params, streams, n_updates, train.Adam(s.lr), k=s.k, clip_norm=s.theta,
+                                           evaluate=lambda p: train.char_loss(p, s.heldout_ids), eval_every=eval_every)
+    return params, history, s.vocab, s.train_ids, s.heldout_ids
 
 
 def _cliff():

@@ -26,8 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import check_int, check_ord, check_real
 from .activations import get_activation
-from .jacobians import _rescale  # unit-Frobenius rescaling with a log10 scale, shared
+from .jacobians import frobenius_rescale  # unit-Frobenius rescaling with a log10 scale, shared
 
 __all__ = [
     "triangular_2x2",
@@ -57,18 +58,6 @@ VERDICT_WORDS = (
 )
 
 
-def _check_real(name: str, value, low: float | None = None, high: float | None = None) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(x) or (low is not None and x < low) or (high is not None and x > high):
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        raise ValueError(f"{name}: expected a finite number in [{lo}, {hi}], got {value!r}")
-    return x
-
-
 # ----------------------------------------------------------------------------------------------
 # 2 x 2 matrices with chosen eigenvalues and a chosen amount of non-normality
 # ----------------------------------------------------------------------------------------------
@@ -81,8 +70,8 @@ def triangular_2x2(lam1: float, lam2: float, shear: float = 0.0) -> np.ndarray:
     (its departure from normality is exactly |shear|), while the eigenvalues stay put. With
     lam1 = lam2 and shear != 0 it is a Jordan block, not diagonalizable (notebook 05).
     """
-    lam1, lam2 = _check_real("lam1", lam1), _check_real("lam2", lam2)
-    shear = _check_real("shear", shear)
+    lam1, lam2 = check_real("lam1", lam1), check_real("lam2", lam2)
+    shear = check_real("shear", shear)
     return np.array([[lam1, shear], [0.0, lam2]])
 
 
@@ -96,9 +85,9 @@ def complex_pair_2x2(r: float, theta: float, shear: float = 0.0) -> np.ndarray:
     counter-clockwise by theta a step, as z -> r e^{i theta} z does, and its length scales by r).
     At theta = 0 or pi it is the Jordan-type block [[+-r, -s], [0, +-r]] = `triangular_2x2(+-r, +-r, -s)`.
     """
-    r = _check_real("r", r, low=0.0)
-    theta = _check_real("theta", theta, low=0.0, high=math.pi)
-    s = _check_real("shear", shear)
+    r = check_real("r", r, low=0.0)
+    theta = check_real("theta", theta, low=0.0, high=math.pi)
+    s = check_real("shear", shear)
     alpha, omega = r * math.cos(theta), r * math.sin(theta)
     q = math.hypot(omega, s / 2)
     return np.array([[alpha, -(q + s / 2)], [q - s / 2, alpha]])
@@ -137,18 +126,17 @@ def prefix_log_norms(J, ord=2) -> np.ndarray:
         raise ValueError(f"J: expected a stack of square matrices (T, H, H), got shape {J.shape}")
     if not np.all(np.isfinite(J)):
         raise ValueError("J: expected finite values, got NaN or inf")
-    if ord not in (2, "fro"):
-        raise ValueError(f"ord: expected 2 (spectral norm) or 'fro' (Frobenius), got {ord!r}")
+    check_ord(ord)
     T, H = J.shape[0], J.shape[1]
     out = np.empty(T + 1)
     out[0] = 0.0 if ord == 2 else 0.5 * math.log10(H)
     if T == 0:
         return out
-    U, L = _rescale(J)  # U[i] = J_{i+1} / ||J_{i+1}||_F, L[i] = log10 ||J_{i+1}||_F
+    U, L = frobenius_rescale(J)  # U[i] = J_{i+1} / ||J_{i+1}||_F, L[i] = log10 ||J_{i+1}||_F
     d = 1
     while d < T:
         # After this level, U[i] (scaled by 10**L[i]) is the product of the 2d factors ending at i.
-        P, log_p = _rescale(U[d:] @ U[:-d])  # (later block) @ (earlier block)
+        P, log_p = frobenius_rescale(U[d:] @ U[:-d])  # (later block) @ (earlier block)
         L = np.concatenate([L[:d], L[d:] + L[:-d] + log_p])
         U = np.concatenate([U[:d], P])
         d *= 2
@@ -191,8 +179,7 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
     u = np.zeros(H) if u is None else np.asarray(u, dtype=np.float64)
     if u.shape != (H,):
         raise ValueError(f"u: expected shape ({H},), got {u.shape}")
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 0:
-        raise ValueError(f"T: expected an integer >= 0, got {T!r}")
+    T = check_int("T", T, 0)
     f = get_activation(activation)
     h = np.full((T + 1, H), np.nan)
     a = np.full((T + 1, H), np.nan)

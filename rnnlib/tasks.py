@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_int
 from .core import RNNParams, forward
 
 __all__ = ["remember_first", "last_step_accuracy", "run_remember_first"]
@@ -31,8 +32,7 @@ def remember_first(T: int, B: int, rng, *, n_symbols: int = 2, n_distractors: in
     Chance accuracy at step T is 1 / C.
     """
     for name, v, low in (("T", T, 2), ("B", B, 1), ("n_symbols", n_symbols, 2), ("n_distractors", n_distractors, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise ValueError(f"{name}: expected an integer >= {low}, got {v!r}")
+        check_int(name, v, low)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng: expected a numpy Generator, got {rng!r}")
     X = n_symbols + n_distractors + 1

@@ -15,15 +15,22 @@ w stands for any parameter array (theta is kept for the clipping threshold of no
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import NamedTuple
+
 import numpy as np
 
-from .core import RNNParams, _check_params, backward, forward, log_softmax, softmax, step_forward
+from ._checks import check_int, check_params
+from .core import RNNParams, backward, forward, log_softmax, softmax, step_forward
 from .remedies import clip_by_norm, global_norm
 
 __all__ = [
     "SGD",
     "Adagrad",
     "Adam",
+    "load_text",
+    "CharRNNSetup",
+    "char_rnn_setup",
     "build_vocab",
     "encode",
     "decode",
@@ -167,6 +174,45 @@ def one_hot(ids, n: int, dtype=np.float64) -> np.ndarray:
     return np.eye(n, dtype=dtype)[ids]
 
 
+TEXT_PATH = Path(__file__).resolve().parents[1] / "data" / "tiny.txt"
+
+
+def load_text() -> str:
+    """The text shipped for notebook 07: data/tiny.txt ("The Keeper's Log", about 20 kB, ASCII)."""
+    return TEXT_PATH.read_text(encoding="ascii")
+
+
+class CharRNNSetup(NamedTuple):
+    """Data and settings of notebook 07's character-level model (see `char_rnn_setup`)."""
+
+    text: str  # the whole text
+    vocab: list[str]  # sorted distinct characters; V = len(vocab)
+    ids: np.ndarray  # (N,) character ids of the whole text
+    n_train: int  # ids[:n_train] is for training, ids[n_train:] is held out
+    train_ids: np.ndarray  # (n_train,)
+    heldout_ids: np.ndarray  # (N - n_train,)
+    B: int  # parallel streams per update
+    k: int  # truncation length: characters per chunk
+    H: int  # hidden units
+    theta: float  # norm-clipping threshold
+    lr: float  # Adam learning rate
+
+
+def char_rnn_setup(*, train_fraction: float = 0.9, B: int = 32, k: int = 25, H: int = 64, theta: float = 25.0,
+                   lr: float = 0.01) -> CharRNNSetup:
+    """The text of `load_text`, its vocabulary and ids, split into training and held-out parts.
+
+    The first train_fraction of the characters is for training, the rest held out (no overlap).
+    B, k, H, theta and lr are notebook 07's settings, returned with the data so that the notebook
+    and `remedy_plots.char_rnn_experiment` train the same model.
+    """
+    text = load_text()
+    vocab = build_vocab(text)
+    ids = encode(text, vocab)
+    n_train = int(train_fraction * ids.size)
+    return CharRNNSetup(text, vocab, ids, n_train, ids[:n_train], ids[n_train:], B, k, H, theta, lr)
+
+
 def batch_streams(ids, B: int) -> np.ndarray:
     """Cut a long id sequence into B parallel streams, time-major: (N // B, B).
 
@@ -176,8 +222,7 @@ def batch_streams(ids, B: int) -> np.ndarray:
     ids = np.asarray(ids)
     if ids.ndim != 1:
         raise ValueError(f"ids: expected a 1-D array, got shape {ids.shape}")
-    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or not 1 <= B <= ids.size // 2:
-        raise ValueError(f"B: expected an integer 1 <= B <= {ids.size // 2} (len(ids) // 2), got {B!r}")
+    B = check_int("B", B, 1, ids.size // 2, high_name="len(ids) // 2")
     L = ids.size // B
     return ids[: L * B].reshape(B, L).T.copy()
 
@@ -192,8 +237,7 @@ def chunk_batches(streams, k: int):
     streams = np.asarray(streams)
     if streams.ndim != 2 or streams.shape[0] < 2:
         raise ValueError(f"streams: expected shape (L, B) with L >= 2, got {streams.shape}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k: expected an integer >= 1, got {k!r}")
+    k = check_int("k", k, 1)
     L = streams.shape[0]
     for s in range(0, L - 1, k):
         e = min(s + k, L - 1)
@@ -255,9 +299,8 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
     also called after every eval_every updates and at the end: history["eval_step"] holds the
     update counts, history["eval"] the values.
     """
-    params = _check_params(params)
-    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 1:
-        raise ValueError(f"eval_every: expected an integer >= 1, got {eval_every!r}")
+    params = check_params(params)
+    eval_every = check_int("eval_every", eval_every, 1)
     V = params.n_in
     losses, norms = np.empty(n_steps), np.empty(n_steps)
     eval_steps, evals = [], []
@@ -288,7 +331,7 @@ def char_loss(params: RNNParams, ids, activation: str = "tanh") -> float:
     the forward pass of equations (2b) and (3) with B = 1 and no truncation (nothing is
     back-propagated, so the whole text is read in one go). Used for held-out text in notebook 07.
     """
-    params = _check_params(params)
+    params = check_params(params)
     ids = np.asarray(ids)
     if ids.ndim != 1 or ids.size < 2:
         raise ValueError(f"ids: expected a 1-D array of at least 2 ids, got shape {ids.shape}")
@@ -352,7 +395,7 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     Each draw is an inverse-CDF lookup of one uniform number, so a tiny floating-point
     difference changes a character only if u falls within rounding of a CDF boundary.
     """
-    params = _check_params(params)
+    params = check_params(params)
     prefix_ids = np.asarray(prefix_ids)
     if prefix_ids.ndim != 1 or prefix_ids.size < 1:
         raise ValueError(f"prefix_ids: expected a 1-D array of at least one id, got shape {prefix_ids.shape}")

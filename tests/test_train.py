@@ -263,3 +263,17 @@ def test_train_char_rnn_evaluate_hook():
     np.testing.assert_array_equal(plain["loss"], hist["loss"])  # evaluating does not change training
     with pytest.raises(ValueError, match="eval_every"):
         train.train_char_rnn(params, streams, 5, train.Adam(0.02), evaluate=lambda p: 0.0, eval_every=0)
+
+
+# ---- notebook 07's shared setup ------------------------------------------------------------
+
+
+def test_char_rnn_setup_is_the_recipe_of_notebook_07():
+    s = train.char_rnn_setup()
+    text = train.load_text()
+    assert s.text == text and s.vocab == train.build_vocab(text)
+    assert np.array_equal(s.ids, train.encode(text, s.vocab))
+    assert s.n_train == int(0.9 * len(s.ids))
+    assert np.array_equal(np.concatenate([s.train_ids, s.heldout_ids]), s.ids)
+    assert (s.B, s.k, s.H, s.theta, s.lr) == (32, 25, 64, 25.0, 0.01)
+    assert train.char_rnn_setup(train_fraction=0.5, k=10).n_train == len(s.ids) // 2
