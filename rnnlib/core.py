@@ -39,6 +39,7 @@ __all__ = [
     "RNNParams",
     "Trace",
     "init_params",
+    "global_norm",
     "softmax",
     "logsumexp",
     "log_softmax",
@@ -105,8 +106,17 @@ class RNNParams(NamedTuple):
         return RNNParams(*(p.astype(dtype) for p in self))
 
     def norm(self) -> float:
-        """The Euclidean norm over all five arrays together, sqrt(sum of squares)."""
-        return float(np.sqrt(sum(float(np.sum(p.astype(np.float64) ** 2)) for p in self)))
+        """The Euclidean norm over all five arrays together: `global_norm(self)`."""
+        return global_norm(self)
+
+
+def global_norm(arrays) -> float:
+    """||g||: the Euclidean norm of several arrays together, as if concatenated into one vector.
+
+    arrays: an RNNParams or any sequence of arrays -> float, sqrt(sum of all squares), summed in
+    float64. The norm that gradient-norm clipping measures (notebook 06).
+    """
+    return float(np.sqrt(sum(float(np.sum(np.square(np.asarray(a, dtype=np.float64)))) for a in arrays)))
 
 
 def init_params(

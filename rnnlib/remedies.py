@@ -30,7 +30,7 @@ import numpy as np
 
 from .activations import get_activation
 from ._checks import check_int, check_params, check_positive, check_positive_int, check_targets, check_xs
-from .core import RNNParams, backward, bptt, forward, init_params
+from .core import RNNParams, backward, bptt, forward, global_norm, init_params  # global_norm: re-exported
 
 __all__ = [
     "bptt_chunked",
@@ -230,10 +230,6 @@ def gradient_errors(g, g_full) -> dict[str, float]:
 # Clipping (notebook 06)
 # ----------------------------------------------------------------------------------------------
 
-
-def global_norm(grads) -> float:
-    """||g||: the Euclidean norm of all gradient arrays together, as if concatenated into one vector."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
 
 
 def clip_by_norm(grads, theta: float):
