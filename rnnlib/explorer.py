@@ -333,7 +333,7 @@ class EigenvalueExplorer:
                        continuous_update=True, style=style, layout=layout)
 
         self.controls = {
-            "kind": widgets.ToggleButtons(options=[("real λ₁, λ₂", "real"), ("complex r e^{±iθ}", "complex")],
+            "kind": widgets.ToggleButtons(options=[("real λ₁, λ₂", "real"), ("complex r·e^(±iθ)", "complex")],
                                           value=s["kind"], description="eigenvalues", style=style),
             "activation": widgets.ToggleButtons(options=list(ACTIVATION_NAMES), value=s["activation"],
                                                 description="f", style={"description_width": "20px"}),
