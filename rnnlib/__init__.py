@@ -9,6 +9,7 @@ in `rnnlib.core`.
 from .activations import ACTIVATIONS, Activation, get_activation
 from .core import (
     RNNParams,
+    StepCache,
     Trace,
     backward,
     bptt,
@@ -31,6 +32,7 @@ __all__ = [
     "Activation",
     "get_activation",
     "RNNParams",
+    "StepCache",
     "Trace",
     "backward",
     "bptt",

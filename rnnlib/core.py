@@ -212,10 +212,25 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
 # ----------------------------------------------------------------------------------------------
 
 
+class StepCache(NamedTuple):
+    """What step_forward keeps for step_backward: the inputs and results of one step.
+
+    x_t (B, X), h_prev = h_{t-1} (B, H), a_t (B, H), h_t (B, H), params (RNNParams),
+    f: the Activation used (f.derivative(a_t, h_t) is f'(a_t)).
+    """
+
+    x_t: np.ndarray
+    h_prev: np.ndarray
+    a_t: np.ndarray
+    h_t: np.ndarray
+    params: RNNParams
+    f: Activation
+
+
 def step_forward(x_t, h_prev, params: RNNParams, activation: str = "tanh"):
     """One step of the RNN: equations (2a) and (3).
 
-    x_t (B, X), h_prev = h_{t-1} (B, H) -> (h_t (B, H), y_hat_t (B, Y), cache).
+    x_t (B, X), h_prev = h_{t-1} (B, H) -> (h_t (B, H), y_hat_t (B, Y), cache (StepCache)).
     Row vectors: x_t @ W_hx.T is W_hx x_t for every example of the batch at once.
     """
     f = get_activation(activation)
@@ -223,7 +238,7 @@ def step_forward(x_t, h_prev, params: RNNParams, activation: str = "tanh"):
     h_t = f(a_t)  # (2a): h_t = f(a_t); (2b) when f = tanh
     logits_t = h_t @ params.W_yh.T + params.b_y  # W_yh h_t + b_y
     y_hat_t = softmax(logits_t)  # (3)
-    cache = (x_t, h_prev, a_t, h_t, params, f)
+    cache = StepCache(x_t, h_prev, a_t, h_t, params, f)
     return h_t, y_hat_t, cache
 
 
@@ -235,7 +250,7 @@ def step_backward(dlogits_t, dh_next, cache):
     Returns (dx_t (B, X), dh_prev (B, H), grads): dh_prev = dL/dh_{t-1} is what the previous step
     receives as its dh_next; grads is an RNNParams of this step's contribution to each gradient.
     """
-    x_t, h_prev, a_t, h_t, params, f = cache
+    x_t, h_prev, a_t, h_t, params, f = cache  # a StepCache (or a tuple in that order)
     dW_yh = dlogits_t.T @ h_t  # logits_t = W_yh h_t + b_y
     db_y = dlogits_t.sum(axis=0)
     dh_t = dlogits_t @ params.W_yh + dh_next  # two paths reach h_t: its output and step t + 1
@@ -267,7 +282,7 @@ def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str = "tanh"
         caches.append(cache)
     dlogits = []
     for t in range(1, T + 1):
-        loss_t, dlogits_t = softmax_cross_entropy(caches[t - 1][3] @ params.W_yh.T + params.b_y, targets[t - 1])
+        loss_t, dlogits_t = softmax_cross_entropy(caches[t - 1].h_t @ params.W_yh.T + params.b_y, targets[t - 1])
         loss += loss_t  # L = sum_t L_t
         dlogits.append(dlogits_t)
 
