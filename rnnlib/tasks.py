@@ -16,7 +16,7 @@ import numpy as np
 from ._checks import check_int
 from .core import RNNParams, forward
 
-__all__ = ["remember_first", "last_step_accuracy", "run_remember_first"]
+__all__ = ["remember_first", "last_step_accuracy", "run_remember_first", "wilson_interval"]
 
 BLANK = 0  # output class for "nothing to report yet"
 
@@ -78,3 +78,23 @@ def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 
                                        optimizer, clip_norm=clip_norm)
     xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
     return last_step_accuracy(params, xs, targets), history, params
+
+
+def wilson_interval(successes, n, z: float = 1.96):
+    """Wilson score interval for a binomial success rate: successes of n trials.
+
+    successes: int or int array (0 <= successes <= n), n: int >= 1, z: the normal quantile
+    (1.96 for 95%). Returns (low, high), arrays of the shape of `successes`, within [0, 1].
+    Unlike the normal approximation p +- z sqrt(p(1-p)/n), it never collapses to a point at
+    0 of n or n of n: 0 successes in 10 gives (0, 0.278).
+    """
+    check_int("n", n, 1)
+    k = np.asarray(successes)
+    if not np.issubdtype(k.dtype, np.integer) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"successes: expected integers in [0, n = {n}], got {successes!r}")
+    if not (np.isfinite(z) and z > 0):
+        raise ValueError(f"z: expected a positive finite number, got {z!r}")
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)

@@ -234,3 +234,15 @@ def test_clipped_path_steps_are_bounded():
     steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
     assert np.all(steps <= 0.05 * 10.0 * (1 + 1e-12))
     assert norms.shape == (40,)
+
+
+def test_wilson_interval_matches_hand_computed_values():
+    from rnnlib.tasks import wilson_interval
+
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and abs(high - 0.27753) < 1e-4  # z^2/(n+z^2) = 3.8416/13.8416
+    low, high = wilson_interval(np.array([5, 10]), 10)
+    np.testing.assert_allclose(low, [0.23659, 0.72247], atol=1e-4)
+    np.testing.assert_allclose(high, [0.76341, 1.0], atol=1e-4)
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(11, 10)
