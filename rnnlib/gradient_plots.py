@@ -101,8 +101,9 @@ def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float =
     """The model and sequence of notebook 03's lag figure: (params, xs (T, 1, V), targets (T, 1), h0 (1, H)).
 
     A next-token task on random tokens with one-hot inputs; `scale` multiplies the default init
-    (std 1/sqrt(fan_in)); 1/sqrt(3) gives the spread of PyTorch's default uniform init
-    U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if carried over from an earlier chunk.
+    (std 1/sqrt(fan_in) for each matrix, so W_hx has std scale/sqrt(vocab)); 1/sqrt(3) gives W_hh the
+    spread of PyTorch's default uniform init U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if
+    carried over from an earlier chunk.
     """
     params = init_params(vocab, n_hidden, vocab, seed=seed, scale=scale)
     rng = np.random.default_rng(seed)
@@ -114,7 +115,7 @@ def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float =
 
 def _fig_contributions() -> Figure:
     norms = {}
-    for label, scale in ((r"std $1/\sqrt{3H}$ (PyTorch default)", 1 / np.sqrt(3)), (r"std $1/\sqrt{H}$", 1.0)):
+    for label, scale in ((r"$W_{hh}$ std $1/\sqrt{3H}$ (PyTorch default)", 1 / np.sqrt(3)), (r"$W_{hh}$ std $1/\sqrt{H}$", 1.0)):
         params, xs, targets, h0 = lag_example(scale=scale)
         norms[label] = bptt_contribution_norms(params, xs, targets, h0)
     return contributions_figure(norms)
