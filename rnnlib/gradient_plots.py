@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib import colormaps
+from matplotlib import colormaps, patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -149,8 +149,13 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
             y = np.asarray(curves[act][s])
             lags = np.arange(y.size)
             bound = lags * np.log10(gamma * s)
-            ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$")
-            ax.plot(lags, bound, color=color[s], lw=1.3, ls=BOUND_LS)
+            ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$", zorder=2)
+            # Bounds on top, with a white edge: where a norm runs along another scale's bound (sigmoid panel),
+            # the dotted line stays visible on the thick one and its colour tells the two apart.
+            ax.plot(lags, bound, color=color[s], lw=1.6, ls=BOUND_LS, zorder=3,
+                    path_effects=[patheffects.withStroke(linewidth=3.2, foreground="white")])
+            ax.annotate(rf"{s:g}", (lags[-1], y[-1]), xytext=(-3, 3), textcoords="offset points", ha="right",
+                        va="bottom", color=color[s], fontsize=8.5, fontweight="bold")  # which solid line is which
             lo, hi = min(lo, np.min(y)), max(hi, np.max(y))
         span = hi - lo
         ax.set_ylim(lo - 0.08 * span - 0.5, hi + 0.25 * span + 1.0)
@@ -159,8 +164,10 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
         ax.set_xlabel(r"lag $t-k$")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(r"$\log_{10}\|\partial h_t/\partial h_k\|_2$")
-    axes[0].plot([], [], color=NOTE, ls=BOUND_LS, lw=1.3, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$, same colour")
-    axes[0].legend(frameon=False, fontsize=8.5, loc="lower left")
+    axes[0].plot([], [], color=NOTE, ls=BOUND_LS, lw=1.6, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$, same colour",
+                 path_effects=[patheffects.withStroke(linewidth=3.2, foreground="white")])
+    axes[0].legend(frameon=False, fontsize=8.5, loc="lower left", title=r"norm (solid, labelled by $\sigma_{max}$)",
+                   title_fontsize=8.5)
     fig.suptitle(title or r"$\|\partial h_t/\partial h_k\|_2$ always stays below $(\gamma\,\sigma_{max})^{t-k}$"
                  r" (dotted): a guarantee of vanishing when $\gamma\sigma_{max}<1$, never of exploding",
                  fontsize=11.5, color=INK)
