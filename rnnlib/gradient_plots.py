@@ -131,8 +131,9 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
 
     curves: {activation: {sigma_max: log10 norms by lag, shape (L + 1,)}}; entry `lag` of each
     array is log10 ||dh_T/dh_{T - lag}||_2 (`jacobians.jacobian_log_norms(...)[::-1]`). Each norm
-    is a thick solid line; its bound lag * log10(gamma sigma_max) a thin dotted line in the same
-    colour. Notebook 04.
+    is a thick solid line, labelled with its sigma_max at the right end; its bound
+    lag * log10(gamma sigma_max) a thin dotted line in the same colour, drawn on top with a white edge
+    so that it stays visible where it runs along another scale's norm (sigmoid). Notebook 04.
     """
     if not curves:
         raise ValueError("curves: expected {activation: {sigma_max: log-norms}}, got an empty dict")
