@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib import colormaps
+from matplotlib import colormaps, patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -101,8 +101,9 @@ def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float =
     """The model and sequence of notebook 03's lag figure: (params, xs (T, 1, V), targets (T, 1), h0 (1, H)).
 
     A next-token task on random tokens with one-hot inputs; `scale` multiplies the default init
-    (std 1/sqrt(fan_in)); 1/sqrt(3) gives the spread of PyTorch's default uniform init
-    U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if carried over from an earlier chunk.
+    (std 1/sqrt(fan_in) for each matrix, so W_hx has std scale/sqrt(vocab)); 1/sqrt(3) gives W_hh the
+    spread of PyTorch's default uniform init U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if
+    carried over from an earlier chunk.
     """
     params = init_params(vocab, n_hidden, vocab, seed=seed, scale=scale)
     rng = np.random.default_rng(seed)
@@ -114,7 +115,7 @@ def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float =
 
 def _fig_contributions() -> Figure:
     norms = {}
-    for label, scale in ((r"std $1/\sqrt{3H}$ (PyTorch default)", 1 / np.sqrt(3)), (r"std $1/\sqrt{H}$", 1.0)):
+    for label, scale in ((r"$W_{hh}$ std $1/\sqrt{3H}$ (PyTorch default)", 1 / np.sqrt(3)), (r"$W_{hh}$ std $1/\sqrt{H}$", 1.0)):
         params, xs, targets, h0 = lag_example(scale=scale)
         norms[label] = bptt_contribution_norms(params, xs, targets, h0)
     return contributions_figure(norms)
@@ -130,8 +131,9 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
 
     curves: {activation: {sigma_max: log10 norms by lag, shape (L + 1,)}}; entry `lag` of each
     array is log10 ||dh_T/dh_{T - lag}||_2 (`jacobians.jacobian_log_norms(...)[::-1]`). Each norm
-    is a thick solid line; its bound lag * log10(gamma sigma_max) a thin dotted line in the same
-    colour. Notebook 04.
+    is a thick solid line, labelled with its sigma_max at the right end; its bound
+    lag * log10(gamma sigma_max) a thin dotted line in the same colour, drawn on top with a white edge
+    so that it stays visible where it runs along another scale's norm (sigmoid). Notebook 04.
     """
     if not curves:
         raise ValueError("curves: expected {activation: {sigma_max: log-norms}}, got an empty dict")
@@ -148,8 +150,13 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
             y = np.asarray(curves[act][s])
             lags = np.arange(y.size)
             bound = lags * np.log10(gamma * s)
-            ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$")
-            ax.plot(lags, bound, color=color[s], lw=1.3, ls=BOUND_LS)
+            ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$", zorder=2)
+            # Bounds on top, with a white edge: where a norm runs along another scale's bound (sigmoid panel),
+            # the dotted line stays visible on the thick one and its colour tells the two apart.
+            ax.plot(lags, bound, color=color[s], lw=1.6, ls=BOUND_LS, zorder=3,
+                    path_effects=[patheffects.withStroke(linewidth=3.2, foreground="white")])
+            ax.annotate(rf"{s:g}", (lags[-1], y[-1]), xytext=(-3, 3), textcoords="offset points", ha="right",
+                        va="bottom", color=color[s], fontsize=8.5, fontweight="bold")  # which solid line is which
             lo, hi = min(lo, np.min(y)), max(hi, np.max(y))
         span = hi - lo
         ax.set_ylim(lo - 0.08 * span - 0.5, hi + 0.25 * span + 1.0)
@@ -158,8 +165,10 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
         ax.set_xlabel(r"lag $t-k$")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(r"$\log_{10}\|\partial h_t/\partial h_k\|_2$")
-    axes[0].plot([], [], color=NOTE, ls=BOUND_LS, lw=1.3, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$, same colour")
-    axes[0].legend(frameon=False, fontsize=8.5, loc="lower left")
+    axes[0].plot([], [], color=NOTE, ls=BOUND_LS, lw=1.6, label=r"bound $(\gamma\,\sigma_{max})^{t-k}$, same colour",
+                 path_effects=[patheffects.withStroke(linewidth=3.2, foreground="white")])
+    axes[0].legend(frameon=False, fontsize=8.5, loc="lower left", title=r"norm (solid, labelled by $\sigma_{max}$)",
+                   title_fontsize=8.5)
     fig.suptitle(title or r"$\|\partial h_t/\partial h_k\|_2$ always stays below $(\gamma\,\sigma_{max})^{t-k}$"
                  r" (dotted): a guarantee of vanishing when $\gamma\sigma_{max}<1$, never of exploding",
                  fontsize=11.5, color=INK)
