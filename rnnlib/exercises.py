@@ -55,7 +55,8 @@ GRAD_NAMES = tuple("d" + f for f in FIELDS)  # dW_hx, dW_hh, db_h, dW_yh, db_y
 
 @dataclass(frozen=True)
 class Mistake:
-    """A classic mistake: its key, what it is in plain words, the line that fixes it, and its numbers.
+    """A classic mistake: its key, what it is in plain words, the line that fixes it, its numbers, and
+    where the notebooks explain the right line (`where`).
 
     outputs(case) returns the outputs the mistaken formula gives on a case, as a dict keyed like
     the checker's outputs.
@@ -65,6 +66,7 @@ class Mistake:
     what: str
     fix: str
     outputs: Callable[[dict], dict]
+    where: str = ""  # e.g. "notebook 03, section 3, the table"
 
 
 class _Stop(Exception):
@@ -86,12 +88,15 @@ def _where(exc: BaseException) -> str:
     if not own:
         return ""
     f = own[-1]
-    code = f" `{f.line.strip()}`" if f.line else ""
-    return f" (in {f.name}, line {f.lineno}:{code})"
+    code = f": `{f.line.strip()}`" if f.line else ""
+    return f" (in {f.name}, line {f.lineno}{code})"
 
 
 def _hint_for(exc: BaseException) -> str:
     text = str(exc)
+    if (isinstance(exc, TypeError) and "NoneType" in text) or "not have enough dimensions" in text:
+        return ("\nHint: a value is None (or a plain number) where an array belongs: a variable never set, a "
+                "function without `return`, or h0=None, which means a start from zeros.")
     if isinstance(exc, ValueError) and ("matmul" in text or "aligned" in text):
         return ("\nHint: a product with mismatched shapes usually means a missing or extra .T. The code keeps "
                 "one example per row, so W x is written x @ W.T, and W^T g (going backwards) is g @ W.")
@@ -194,7 +199,8 @@ def _grads(value, ref: dict, name: str, label: str) -> dict:
 
 
 def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference: Callable,
-         mistakes: tuple, generic: str, oracle: Callable | None = None, against: str = "rnnlib") -> None:
+         mistakes: tuple, generic: str, oracle: Callable | None = None, against: str = "rnnlib",
+         extra: Callable | None = None) -> None:
     name = getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
@@ -216,8 +222,8 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     worst = {o: max(rel_error(g[o], r[o]) for g, r in zip(gots, refs)) for o in outputs}
     wrong = [o for o in outputs if worst[o] >= TOL]
     if wrong:
-        raise AssertionError(_failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic,
-                                      against)) from None
+        msg = _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic, against)
+        raise AssertionError(msg + (extra(gots, cases) if extra else "")) from None
     line = f"{title}: right on all {len(cases)} cases. Worst rel. error vs {against}: " + \
         ", ".join(f"{o} {worst[o]:.1g}" for o in outputs)
     if oracle is not None:
@@ -270,10 +276,14 @@ def _matches(m: Mistake, o: str, gots, cases) -> bool:
 def _explain(found: list) -> str:
     if len(found) == 1:
         m = found[0]
-        return f"\nThis is a classic mistake: {m.what}\nFix: {m.fix}"
+        return f"\nThis is a classic mistake: {m.what}\n{_fix(m)}"
     head = (f"\nYour numbers are those of {len(found)} classic mistakes, which give the same numbers on these "
             "cases; one of them is in your code:")
-    return head + "".join(f"\n({i}) {m.what}\n    Fix: {m.fix}" for i, m in enumerate(found, 1))
+    return head + "".join(f"\n({i}) {m.what}\n    {_fix(m)}" for i, m in enumerate(found, 1))
+
+
+def _fix(m: Mistake) -> str:
+    return f"Fix ({m.where}): {m.fix}" if m.where else f"Fix: {m.fix}"
 
 
 def _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic, against) -> str:
@@ -348,7 +358,7 @@ def _forward_variant(c, *, W_hh_T=True, b_h=True, f=True, b_y=True, softmax_kind
 
 
 def _fwd_mistake(key, what, fix, **kw):
-    return Mistake(key, what, fix, lambda c: _forward_variant(c, **kw))
+    return Mistake(key, what, fix, lambda c: _forward_variant(c, **kw), "notebook 01, sections 1 and 2")
 
 
 FORWARD_MISTAKES = (
@@ -468,7 +478,7 @@ def _ce_variant(c, kind):
 
 
 def _ce_mistake(key, what, fix):
-    return Mistake(key, what, fix, lambda c: _ce_variant(c, key))
+    return Mistake(key, what, fix, lambda c: _ce_variant(c, key), "notebook 02, sections 2 and 4, exercise 3")
 
 
 CE_MISTAKES = (
@@ -588,7 +598,7 @@ def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", 
 
 
 def _sb_mistake(key, what, fix, **kw):
-    return Mistake(key, what, fix, lambda c: _step_backward_variant(c, **kw))
+    return Mistake(key, what, fix, lambda c: _step_backward_variant(c, **kw), "notebook 03, section 3, the table")
 
 
 _FPRIME_FIX = "da_t = dh_t * f.derivative(a_t, h_t)   # f'(a_t) of THIS step; for tanh 1 - h_t**2 (h_t, not h_prev)"
@@ -751,7 +761,7 @@ def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_fro
 
 
 def _bp_mistake(key, what, fix, **kw):
-    return Mistake(key, what, fix, lambda c: _bptt_variant(c, **kw))
+    return Mistake(key, what, fix, lambda c: _bptt_variant(c, **kw), "notebook 03, section 3")
 
 
 _TANH_FIX = "da = dh * (1 - h[t]**2)      # tanh'(a_t) with h_t of the same step t, not h[t - 1]"
@@ -893,7 +903,7 @@ def _clip_variant(c, kind):
 
 
 def _clip_mistake(key, what, fix):
-    return Mistake(key, what, fix, lambda c: _clip_variant(c, key))
+    return Mistake(key, what, fix, lambda c: _clip_variant(c, key), "notebook 06, section 2")
 
 
 _CLIP_FIX = ("norm = np.sqrt(sum(np.sum(g**2) for g in grads));  scale = theta / norm if norm >= theta else 1.0;  "
@@ -957,10 +967,23 @@ def check_clip_by_norm(fn) -> None:
         clipped, norm = clip_by_norm(c["grads"], c["theta"])
         return {"norm": np.asarray(norm), **dict(zip(GRAD_NAMES, clipped))}
 
+    def angles(gots, cases):
+        """How far the learner's clipped gradient turned away from g: norm clipping keeps the angle at 0."""
+        worst = 0.0
+        for got, c in zip(gots, cases):
+            a = np.concatenate([np.ravel(got[g]) for g in GRAD_NAMES])
+            b = np.concatenate([np.ravel(x) for x in c["grads"]])
+            na = np.linalg.norm(a)
+            if na > 0:
+                worst = max(worst, float(np.degrees(np.arccos(np.clip(a @ b / (na * np.linalg.norm(b)), -1, 1)))))
+        shown = f"{worst:.3g}" if worst > 1e-4 else "0"  # arccos of a cosine that rounds to 1 is ~1e-6, not 0
+        return (f"\nDirection: your clipped gradient is up to {shown} degrees away from g "
+                "(norm clipping keeps the direction: 0 degrees).")
+
     _run("check_clip_by_norm", fn, _clip_cases(), CLIP_OUTPUTS, call, reference, CLIP_MISTAKES,
          "Pascanu et al.'s Algorithm 1: one norm ||g|| over all five arrays together; if ||g|| >= theta, "
          "multiply every array by theta / ||g||; return the clipped arrays and ||g|| before clipping.",
-         against="rnnlib.remedies.clip_by_norm")
+         against="rnnlib.remedies.clip_by_norm", extra=angles)
 
 
 MISTAKES: dict[str, tuple[Mistake, ...]] = {

@@ -250,7 +250,7 @@ def test_the_stuck_learner_with_a_large_error_in_dW_hh_learns_the_mistake_and_th
                     r"rnnlib\.bptt", first), first
     assert second == "Right: loss, dW_yh, db_y (relative error below 1e-06).", second
     assert "source note's slip" in msg
-    assert "Fix: da = dh * (1 - h[t]**2)" in msg
+    assert "Fix (notebook 03, section 3): da = dh * (1 - h[t]**2)" in msg
 
 
 def test_two_mistakes_in_different_outputs_are_both_named():
@@ -559,3 +559,18 @@ def test_notebook_build_section_sits_before_the_summary_with_skeleton_and_check(
         namespace = {"np": np, "rnnlib": rnnlib}
         exec(_src(skeleton[0]), namespace)
         assert getattr(ex, check)(namespace[fn]) is None
+
+
+def test_a_forgotten_h0_default_gets_the_none_hint():
+    def uses_h0_as_given(params, xs, targets, h0=None):
+        return learner_bptt(None)(params, xs, targets, h0) if h0 is not None else h0 @ params.W_hh
+    msg = failure(ex.check_bptt, uses_h0_as_given)
+    assert "raised" in msg and "h0=None, which means a start from zeros" in msg, msg
+
+
+def test_clipping_failures_report_the_angle_to_the_original_gradient():
+    msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("elementwise"))
+    angle = float(re.search(r"Direction: your clipped gradient is up to ([\d.]+) degrees away from g", msg).group(1))
+    assert angle > 1, msg
+    msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("always"))
+    assert "up to 0 degrees away from g" in msg, msg  # rescaled, wrongly, but not turned
