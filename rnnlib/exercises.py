@@ -33,8 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from .activations import get_activation
-from .core import RNNParams, StepCache, bptt, softmax, softmax_cross_entropy, step_backward, step_forward
+from . import get_activation  # rnnlib's top level (the package is initialised before this module)
+from .core import RNNParams, bptt, softmax, softmax_cross_entropy, step_backward, step_forward
 from .gradcheck import numerical_gradient, rel_error
 from .remedies import clip_by_norm
 
@@ -961,7 +961,8 @@ def check_clip_by_norm(fn) -> None:
             raise AssertionError(f"{name} returned only the clipped gradients on {c['label']}; expected {what}: "
                                  "return clipped, norm")
         clipped, norm = _sequence(res, 2, "its result", name, c["label"], what)
-        return {"norm": _array(norm, "norm", (), name, c["label"], "a number"), **_grads(clipped, ref, name, c["label"])}
+        return {"norm": _array(norm, "norm", (), name, c["label"], "a number"),
+                **_grads(clipped, ref, name, c["label"])}
 
     def reference(c):
         clipped, norm = clip_by_norm(c["grads"], c["theta"])

@@ -543,8 +543,9 @@ def test_notebook_solutions_pass_their_checkers(name, capsys):
 @pytest.mark.parametrize("name", BUILD_NOTEBOOKS)
 def test_notebook_build_section_sits_before_the_summary_with_skeleton_and_check(name, capsys):
     cells = _cells(name)
-    heads = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).startswith("## Build it yourself")]
-    summary = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).startswith("## Summary")]
+    def starting(text):
+        return [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _src(c).startswith(text)]
+    heads, summary = starting("## Build it yourself"), starting("## Summary")
     assert len(heads) == 1 and len(summary) == 1 and heads[0] < summary[0], (heads, summary)
     section = cells[heads[0]:summary[0]]
     for fn, check in BUILD_NOTEBOOKS[name].items():
