@@ -493,6 +493,14 @@ def test_the_cases_contain_what_separates_the_mistakes():
     z = np.tanh(big_forward["x_t"] @ big_forward["params"].W_hx.T + big_forward["h_prev"] @ big_forward["params"].W_hh.T
                 + big_forward["params"].b_h) @ big_forward["params"].W_yh.T + big_forward["params"].b_y
     assert z.max() > 710, "the large-logit case must overflow a naive softmax"
+    clip = [(c["theta"], [np.linalg.norm(a) for a in c["grads"]], max(np.abs(a).max() for a in c["grads"]))
+            for c in ex._clip_cases()]
+    norm = [np.sqrt(sum(n ** 2 for n in norms)) for _, norms, _ in clip]
+    (t1, n1, _), (t2, _, _), (t3, n3, _), (t4, _, e4) = clip[:4]
+    assert max(n1) > 5 * sorted(n1)[-2] and norm[0] > t1, "case 1: one array dominates a gradient to be clipped"
+    assert norm[1] < t2, "case 2: a gradient shorter than theta"
+    assert max(n3) < t3 < norm[2], "case 3: every array shorter than theta, the whole longer"
+    assert e4 > t4 and norm[3] > t4, "case 4: theta below the largest entries"
 
 
 def test_mistaken_step_backward_formulas_differ_from_finite_differences():
