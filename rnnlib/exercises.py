@@ -26,6 +26,7 @@ Numpy only.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import traceback
 from dataclasses import dataclass
@@ -198,6 +199,17 @@ def _grads(value, ref: dict, name: str, label: str) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
+def _public(check):
+    """Re-raise the checker's AssertionError from the public function itself: a two-frame traceback."""
+    @functools.wraps(check)
+    def wrapper(fn) -> None:
+        try:
+            return check(fn)
+        except AssertionError as exc:
+            raise AssertionError(str(exc)) from None
+    return wrapper
+
+
 def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference: Callable,
          mistakes: tuple, generic: str, oracle: Callable | None = None, against: str = "rnnlib",
          extra: Callable | None = None) -> None:
@@ -205,20 +217,22 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     if not callable(fn):
         raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
     refs, gots = [], []
-    try:
-        for case in cases:
-            ref = reference(case)
-            try:
-                got = call(fn, name, case, ref)
-                _finite(got, ref, case, mistakes, name)
-            except AssertionError as exc:  # every message starts with the checker's name
-                raise AssertionError(f"{title}: {exc}") from None
-            refs.append(ref)
-            gots.append(got)
-    except _Stop:
-        print(f"{title}: not attempted yet ({name} still raises NotImplementedError: replace that line with "
-              "your code)")
-        return None
+    for i, case in enumerate(cases):
+        ref = reference(case)
+        try:
+            got = call(fn, name, case, ref)
+            _finite(got, ref, case, mistakes, name)
+        except _Stop:
+            if i == 0:
+                print(f"{title}: not attempted yet ({name} still raises NotImplementedError: replace that line "
+                      "with your code)")
+                return None
+            raise AssertionError(f"{title}: {name} raised NotImplementedError on {case['label']}, after running on "
+                                 "the cases before it: every case must work.") from None
+        except AssertionError as exc:  # every message starts with the checker's name
+            raise AssertionError(f"{title}: {exc}") from None
+        refs.append(ref)
+        gots.append(got)
     worst = {o: max(rel_error(g[o], r[o]) for g, r in zip(gots, refs)) for o in outputs}
     wrong = [o for o in outputs if worst[o] >= TOL]
     if wrong:
@@ -407,6 +421,7 @@ def _forward_cases():
     return cases
 
 
+@_public
 def check_step_forward(fn) -> None:
     """Check my_step_forward(x_t, h_prev, params) -> (h_t, y_hat_t) against rnnlib.step_forward (tanh).
 
@@ -525,6 +540,7 @@ def _ce_cases():
     return cases
 
 
+@_public
 def check_softmax_cross_entropy(fn) -> None:
     """Check my_softmax_cross_entropy(logits, targets) -> (loss, dlogits) against rnnlib.softmax_cross_entropy.
 
@@ -687,6 +703,7 @@ def _step_backward_fd(c):
     return out
 
 
+@_public
 def check_step_backward(fn) -> None:
     """Check my_step_backward(dlogits_t, dh_next, cache) -> (dx_t, dh_prev, grads) against rnnlib.step_backward.
 
@@ -800,7 +817,8 @@ BPTT_MISTAKES = (
                 "the shared-weight gradients are overwritten at every step instead of summed over t: only the "
                 "last step processed (t = 1) is left. The same W is used at every step, so its gradient is the "
                 "sum of every step's share (notebook 03, 'Why the gradients of shared weights add up').",
-                "start from zeros and add: dW_hh += da.T @ h[t - 1] (the same for dW_hx, db_h, dW_yh, db_y)",
+                "start from zeros and add every step's share: grads = RNNParams(*(g + s for g, s in zip(grads, "
+                "step_grads))), or dW_hh += da.T @ h[t - 1] and the same for dW_hx, db_h, dW_yh, db_y",
                 accumulate="overwrite"),
     _bp_mistake("h0_ignored",
                 "the given h0 is ignored: the loop starts from zeros.",
@@ -839,6 +857,7 @@ def _bptt_cases():
     return cases
 
 
+@_public
 def check_bptt(fn) -> None:
     """Check my_bptt(params, xs, targets, h0=None) -> (loss, grads) against rnnlib.bptt (tanh) and finite differences.
 
@@ -946,6 +965,7 @@ def _clip_cases():
     return cases
 
 
+@_public
 def check_clip_by_norm(fn) -> None:
     """Check my_clip_by_norm(grads, theta) -> (clipped, norm) against rnnlib.remedies.clip_by_norm.
 

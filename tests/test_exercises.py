@@ -583,3 +583,21 @@ def test_clipping_failures_report_the_angle_to_the_original_gradient():
     assert angle > 1, msg
     msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("always"))
     assert "up to 0 degrees away from g" in msg, msg  # rescaled, wrongly, but not turned
+
+
+def test_not_implemented_after_the_first_case_is_an_error_not_a_skeleton():
+    right = learner_step_backward(None)
+
+    def tanh_only(dlogits_t, dh_next, cache):
+        if cache.f.name != "tanh":
+            raise NotImplementedError("only tanh")
+        return right(dlogits_t, dh_next, cache)
+    msg = failure(ex.check_step_backward, tanh_only)
+    assert "tanh_only raised NotImplementedError on case 3" in msg and "activation sigmoid" in msg, msg
+
+
+def test_the_traceback_of_a_failure_ends_in_the_public_checker():
+    with pytest.raises(AssertionError) as info:
+        ex.check_bptt(learner_bptt("dh_next_forgotten"))
+    frames = [entry.name for entry in info.traceback]
+    assert frames[-1] == "wrapper" and "_run" not in frames, frames
