@@ -291,7 +291,7 @@ def contracting_params(n_in: int = 4, n_hidden: int = 16, n_out: int = 4, sigma:
     """`init_params(n_in, n_hidden, n_out, seed=seed)` with W_hh = sigma * Q, Q a random orthogonal matrix.
 
     Every singular value of W_hh equals sigma, so with tanh (|f'| <= 1) and sigma < 1 each factor
-    dh_i/dh_{i-1} = diag(f'(a_i)) W_hh shrinks every vector by at least the factor sigma:
+    dh_i/dh_{i-1} = diag(f'(a_i)) W_hh multiplies every vector's length by at most sigma:
     ||dh_t/dx_1|| decreases strictly with t, by about sigma per step while tanh is unsaturated
     (notebooks 04-05 explain why). Returns RNNParams with W_hx (H, X), W_hh (H, H), ... as usual.
     """
