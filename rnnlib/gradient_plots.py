@@ -91,7 +91,7 @@ def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None)
     ax_lag.set_ylabel(r"$\|C_{t,k}\|_F$, one dot per term")
     ax_lag.grid(True, which="major", alpha=0.3)
     ax_lag.legend(frameon=False, fontsize=9, loc="lower left")
-    ax_lag.set_title("each step back multiplies the term by a factor < 1", fontsize=10.5)
+    ax_lag.set_title("the median term shrinks by a roughly constant factor < 1 per step back", fontsize=10.5)
     fig.suptitle(title or r"Terms $C_{t,k}$ of $\partial L/\partial W_{hh}$ shrink geometrically with the lag $t-k$",
                  fontsize=12.5, color=INK)
     return fig
@@ -238,7 +238,7 @@ def singular_values_figure(log_sv: np.ndarray, title: str | None = None, label: 
     ax.set_xlim(0, L - 1)
     ax.grid(True, alpha=0.3)
     ax.legend(frameon=False, fontsize=9, loc="lower left")
-    ax.set_title(title or f"{label}every singular value shrinks geometrically (straight lines)",
+    ax.set_title(title or f"{label}after a few steps, every singular value shrinks geometrically",
                  fontsize=11, color=INK)
     return fig
 
