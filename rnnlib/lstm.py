@@ -58,6 +58,8 @@ __all__ = [
     "loss_gradient_log_norms",
     "rnn_loss_gradient_log_norms",
     "flops_per_step",
+    "last_step_accuracy",
+    "run_remember_first",
 ]
 
 GATES = ("i", "f", "g", "o")  # the order of the four blocks of W_x, W_h and b (PyTorch's)
@@ -386,27 +388,32 @@ def _forward(params: LSTMParams, xs, h0, c0) -> LSTMTrace:
     H, dtype = params.n_hidden, params.W_h.dtype
     h = np.empty((T + 1, B, H), dtype=dtype)
     c = np.empty((T + 1, B, H), dtype=dtype)
-    z = np.empty((T + 1, B, 4 * H), dtype=dtype)
+    z = np.empty((T + 1, B, 4 * H), dtype=dtype)  # becomes the gate activations, in place
     h[0], c[0], z[0] = h0, c0, np.nan
-    np.matmul(xs, params.W_x.T, out=z[1:])  # W_x x_t for all t at once
-    z[1:] += params.b
-    W_h_T = params.W_h.T
-    with np.errstate(over="ignore"):
+    # One sigmoid for all four blocks: tanh(x) = 2 sigma(2x) - 1, so the g rows are doubled, and
+    # every row is negated so that the loop computes sigma(z) = 1 / (1 + exp(-z)) in three
+    # in-place operations. Same numbers as `step_forward` to rounding (tests assert it).
+    scale = np.full((4 * H, 1), -1.0, dtype=dtype)
+    scale[2 * H:3 * H] = -2.0
+    np.matmul(xs, (scale * params.W_x).T, out=z[1:])  # -(W_x x_t + b) for all t at once
+    z[1:] += scale[:, 0] * params.b
+    W_h_T = (scale * params.W_h).T
+    i, f, g, o = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H), slice(3 * H, 4 * H)
+    with np.errstate(over="ignore"):  # exp(-z) = inf for z < -709 gives sigma = 1 / inf = 0: right
         for t in range(1, T + 1):
             z_t = z[t]
-            z_t += h[t - 1] @ W_h_T  # z_t = W_x x_t + W_h h_{t-1} + b
-            np.tanh(z_t[:, 2 * H:3 * H], out=z_t[:, 2 * H:3 * H])  # (L3) g_t
-            for s in (slice(0, 2 * H), slice(3 * H, 4 * H)):  # (L1), (L2), (L4): sigmoid in place
-                a = z_t[:, s]
-                np.negative(a, out=a)
-                np.exp(a, out=a)
-                a += 1.0
-                np.reciprocal(a, out=a)
+            z_t += h[t - 1] @ W_h_T  # -z_t, z_t = W_x x_t + W_h h_{t-1} + b
+            np.exp(z_t, out=z_t)
+            z_t += 1.0
+            np.reciprocal(z_t, out=z_t)  # (L1), (L2), (L4): sigma(z); the g block holds sigma(2 z)
+            g_t = z_t[:, g]
+            g_t *= 2.0
+            g_t -= 1.0  # (L3) g_t = tanh(z) = 2 sigma(2 z) - 1
             c_t = c[t]
-            np.multiply(z_t[:, H:2 * H], c[t - 1], out=c_t)  # (L5) f_t c_{t-1}
-            c_t += z_t[:, :H] * z_t[:, 2 * H:3 * H]  # + i_t g_t
+            np.multiply(z_t[:, f], c[t - 1], out=c_t)  # (L5) f_t c_{t-1}
+            c_t += z_t[:, i] * g_t  # ... + i_t g_t
             np.tanh(c_t, out=h[t])
-            h[t] *= z_t[:, 3 * H:]  # (L6) h_t = o_t tanh(c_t)
+            h[t] *= z_t[:, o]  # (L6) h_t = o_t tanh(c_t)
     tanh_c = np.empty_like(c)
     tanh_c[0] = np.nan
     np.tanh(c[1:], out=tanh_c[1:])  # kept for the backward pass (h_t / o_t fails where o_t = 0)
@@ -685,3 +692,49 @@ def flops_per_step(n_in: int, n_hidden: int, n_out: int, model: str = "lstm") ->
     if model == "rnn":
         return H * (X + H) + Y * H
     raise ValueError(f"model: expected 'lstm' or 'rnn', got {model!r}")
+
+
+# ----------------------------------------------------------------------------------------------
+# The long-range task of notebook 06, with an LSTM
+# ----------------------------------------------------------------------------------------------
+
+
+def last_step_accuracy(params: LSTMParams, xs, targets) -> float:
+    """Fraction of sequences whose most likely class at step T is the target y_T. xs (T, B, X), targets (T, B)."""
+    trace = forward(params, xs)
+    return float(np.mean(np.argmax(trace.logits[-1], axis=-1) == np.asarray(targets)[-1]))
+
+
+def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 200, batch: int = 32,
+                       forget_bias: float = 1.0, lr: float = 0.01, clip_norm=None, n_test: int = 500):
+    """`rnnlib.tasks.run_remember_first` with an LSTM: the same data stream, budget and test set.
+
+    Fresh batches of `batch` sequences from np.random.default_rng(seed), full BPTT, Adam(lr),
+    n_steps updates, optional norm clipping (one norm over all parameters); parameters from
+    init_lstm_params(seed=seed, forget_bias=forget_bias). Returns (accuracy at step T on n_test
+    held-out sequences from np.random.default_rng(10_000 + seed), history {"loss", "grad_norm"},
+    params). Deterministic given its arguments. Notebook 08.
+    """
+    from .core import global_norm
+    from .tasks import remember_first
+    from .train import Adam
+
+    check_positive_int("n_steps", n_steps)
+    rng = np.random.default_rng(seed)
+    n_symbols, n_distractors = 2, 4
+    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
+    params = init_lstm_params(X, n_hidden, Y, seed=seed, forget_bias=forget_bias)
+    optimizer = Adam(lr)
+    hist = {"loss": np.empty(n_steps), "grad_norm": np.empty(n_steps)}
+    for step in range(n_steps):
+        xs, targets, _ = remember_first(T, batch, rng)
+        trace = _forward(params, xs, np.zeros((batch, n_hidden)), np.zeros((batch, n_hidden)))
+        hist["loss"][step], grads, _, _ = _backward(params, trace, targets)
+        norm = hist["grad_norm"][step] = global_norm(grads)
+        if not np.isfinite(norm):
+            raise FloatingPointError(f"gradient norm is {norm}: training diverged")
+        if clip_norm is not None and norm >= clip_norm:
+            grads = LSTMParams(*(g * (clip_norm / norm) for g in grads))
+        params = LSTMParams(*optimizer.step(tuple(params), tuple(grads)))
+    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
+    return last_step_accuracy(params, xs, targets), hist, params
