@@ -60,6 +60,7 @@ __all__ = [
     "flops_per_step",
     "last_step_accuracy",
     "run_remember_first",
+    "gradient_profiles",
 ]
 
 GATES = ("i", "f", "g", "o")  # the order of the four blocks of W_x, W_h and b (PyTorch's)
@@ -738,3 +739,31 @@ def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 
         params = LSTMParams(*optimizer.step(tuple(params), tuple(grads)))
     xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
     return last_step_accuracy(params, xs, targets), hist, params
+
+
+def gradient_profiles(T: int = 100, n_hidden: int = 16, batch: int = 8, *, forget_bias: float = 1.0,
+                      input_scale: float = 1.0, seed: int = 0) -> dict:
+    """How far the last loss term reaches back, vanilla RNN vs LSTM, at initialization (notebook 08).
+
+    Both models get the same H = n_hidden, the same `batch` inputs of `tasks.remember_first(T)`
+    and input weights multiplied by `input_scale`: the vanilla RNN is `remedies.init_rnn`'s
+    Gaussian W_hh at spectral radius 1 (notebook 06's start), the LSTM `init_lstm_params` with
+    `forget_bias`. Returns {"rnn", "lstm_h", "lstm_c"}: arrays (T + 1,) indexed by the lag
+    T - k, the median over the batch of log10 ||dL_T/dh_k|| (or dc_k): what the widget and the
+    figures of notebook 08 draw.
+    """
+    from .core import forward as rnn_forward
+    from .remedies import init_rnn
+    from .tasks import remember_first
+
+    T = check_int("T", T, 2)
+    input_scale = check_real("input_scale", input_scale, 0.0)
+    xs, targets, _ = remember_first(T, batch, np.random.default_rng(seed))
+    X, Y = xs.shape[2], 3
+    rnn = init_rnn(X, n_hidden, Y, "gaussian", spectral_radius=1.0, input_scale=input_scale, seed=seed)
+    p = init_lstm_params(X, n_hidden, Y, seed=seed, forget_bias=forget_bias)
+    p = p._replace(W_x=p.W_x * input_scale)
+    prof = loss_gradient_log_norms(p, forward(p, xs), targets)
+    lag = slice(None, None, -1)  # row k -> lag T - k
+    return {"rnn": np.median(rnn_loss_gradient_log_norms(rnn, rnn_forward(rnn, xs), targets), axis=1)[lag],
+            "lstm_h": np.median(prof["h"], axis=1)[lag], "lstm_c": np.median(prof["c"], axis=1)[lag]}

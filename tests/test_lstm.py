@@ -324,3 +324,32 @@ def test_matches_torch_lstm_with_copied_weights():
     theirs = [m.weight_ih_l0.grad, m.weight_hh_l0.grad, m.bias_ih_l0.grad, W_yh.grad, b_y.grad]
     for name, a, b in zip(lstm.LSTMParams._fields, g, theirs):
         assert rel_error(a, b.numpy()) < 1e-11, name
+
+
+# ---------------------------------------------------------------------------------------------
+# The numbers behind notebook 08's figures and widget
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gradient_profiles_follow_the_forget_bias():
+    prof = {fb: lstm.gradient_profiles(60, forget_bias=fb) for fb in (0.0, 1.0, 2.0)}
+    for fb, pr in prof.items():
+        assert set(pr) == {"rnn", "lstm_h", "lstm_c"} and all(v.shape == (61,) for v in pr.values())
+        np.testing.assert_array_equal(pr["rnn"], prof[0.0]["rnn"])  # the vanilla RNN does not have the gate
+    # a larger forget bias keeps more of the gradient at long lags
+    assert prof[0.0]["lstm_c"][60] < prof[1.0]["lstm_c"][60] < prof[2.0]["lstm_c"][60]
+
+
+def test_gate_explorer_redraws_what_gradient_profiles_computes():
+    from rnnlib.plots import lstm as lp
+
+    ex = lp.gate_explorer(T=40)
+    assert ex.image.value[:4] == b"\x89PNG"
+    ex.sliders["forget_bias"].value = 2.0
+    ex.sliders["input_scale"].value = 2.0
+    expected = lstm.gradient_profiles(40, forget_bias=2.0, input_scale=2.0)
+    lines = ex.figure.axes[0].get_lines()
+    assert len(lines) == 3
+    for line, key in zip(lines, ("rnn", "lstm_h", "lstm_c")):
+        np.testing.assert_array_equal(line.get_ydata(), expected[key])
+    assert "forget bias 2" in ex.figure.axes[0].get_title()
