@@ -454,38 +454,33 @@ def _backward(params: LSTMParams, trace: LSTMTrace, targets):
     loss, dlogits = _loss_and_dlogits(trace.logits[1:], targets)
     dh_out = dlogits @ params.W_yh  # dL_t/dh_t through the output layer, all t at once
 
-    # Local derivatives, all steps at once, rows 0..T-1 = steps 1..T.
-    G = trace.gates[1:]
-    tc = trace.tanh_c[1:]
-    i, f, g, o = G[..., :H], G[..., H:2 * H], G[..., 2 * H:3 * H], G[..., 3 * H:]
-    o_dtanh = o * (1.0 - tc * tc)  # dh_t/dc_t (diagonal), (L6)
-    dgate = np.empty_like(G)  # derivative of each gate's nonlinearity, at its pre-activation
-    s = G[..., :2 * H]
-    np.multiply(s, 1.0 - s, out=dgate[..., :2 * H])  # sigma' for i and f
-    dgate[..., 2 * H:3 * H] = 1.0 - g * g  # tanh' for g
-    dgate[..., 3 * H:] = o * (1.0 - o)  # sigma' for o
-    dgate[..., 3 * H:] *= tc  # do_t = dh_t tanh(c_t): fold tanh(c_t) into o's factor
-    # dz_t = [dc_t g_t i', dc_t c_{t-1} f', dc_t i_t g', dh_t tanh(c_t) o'] = [dc_t * A_t, dh_t * dgate_o]
-    A = np.empty((T, B, 3 * H))
-    np.multiply(g, dgate[..., :H], out=A[..., :H])
-    np.multiply(trace.c[:-1], dgate[..., H:2 * H], out=A[..., H:2 * H])
-    np.multiply(i, dgate[..., 2 * H:3 * H], out=A[..., 2 * H:])
-
-    dz = np.empty_like(G)
-    dh_next = np.zeros((B, H))
-    dc_next = np.zeros((B, H))
+    # The loop works on (B, 4H) and (B, H) buffers that stay in cache; every operation writes in
+    # place. Rows of dz: 0..T-1 = steps 1..T.
+    gates_, tanh_c, c = trace.gates, trace.tanh_c, trace.c
+    dz = np.empty((T, B, 4 * H))
+    D = np.empty((B, 4 * H))  # the gates' derivatives at their pre-activations
+    dh, dc, dh_next, dc_next = (np.zeros((B, H)) for _ in range(4))
     W_h = params.W_h
-    dh = np.empty((B, H))
-    dc = np.empty((B, H))
-    for t in range(T - 1, -1, -1):  # row t is step t + 1
-        np.add(dh_out[t], dh_next, out=dh)  # dL/dh_t: output at t and the step after
-        np.multiply(dh, o_dtanh[t], out=dc)
-        dc += dc_next  # dL/dc_t: through h_t and through c_{t+1} (the carousel)
-        dz_t = dz[t]
-        np.multiply(dc[:, None, :], A[t].reshape(B, 3, H), out=dz_t[:, :3 * H].reshape(B, 3, H))  # (L1)-(L3)
-        np.multiply(dh, dgate[t, :, 3 * H:], out=dz_t[:, 3 * H:])  # (L4)
-        dh_next = dz_t @ W_h  # dL/dh_{t-1}
-        np.multiply(dc, f[t], out=dc_next)  # dL/dc_{t-1} = f_t dL/dc_t
+    i, f, g, o = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H), slice(3 * H, 4 * H)
+    for t in range(T, 0, -1):
+        G, tc, dz_t = gates_[t], tanh_c[t], dz[t - 1]
+        np.add(dh_out[t - 1], dh_next, out=dh)  # dL/dh_t: its output and step t + 1
+        np.multiply(tc, tc, out=dc)
+        np.subtract(1.0, dc, out=dc)
+        dc *= G[:, o]
+        dc *= dh
+        dc += dc_next  # dL/dc_t = dL/dh_t o_t tanh'(c_t) + f_{t+1} dL/dc_{t+1}  (L6), (L5)
+        np.subtract(1.0, G, out=D)
+        D *= G  # sigma' = sigma (1 - sigma) for i, f, o
+        np.multiply(G[:, g], G[:, g], out=D[:, g])
+        np.subtract(1.0, D[:, g], out=D[:, g])  # tanh' = 1 - g^2 for g
+        np.multiply(dc, G[:, g], out=dz_t[:, i])  # dL/di_t = dL/dc_t g_t
+        np.multiply(dc, c[t - 1], out=dz_t[:, f])  # dL/df_t = dL/dc_t c_{t-1}
+        np.multiply(dc, G[:, i], out=dz_t[:, g])  # dL/dg_t = dL/dc_t i_t
+        np.multiply(dh, tc, out=dz_t[:, o])  # dL/do_t = dL/dh_t tanh(c_t)
+        dz_t *= D  # dL/dz_t, (L1)-(L4)
+        np.matmul(dz_t, W_h, out=dh_next)  # dL/dh_{t-1} through z_t = ... + W_h h_{t-1}
+        np.multiply(dc, G[:, f], out=dc_next)  # dL/dc_{t-1} = f_t dL/dc_t: the carousel
 
     TB = T * B
     dz2 = dz.reshape(TB, 4 * H)
