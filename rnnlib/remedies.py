@@ -401,7 +401,11 @@ def omega_signals(params: RNNParams, xs, targets, h0=None, activation: str = "ta
     xs = check_xs(xs, params)
     T, B, _ = xs.shape
     targets = check_targets(targets, T, B, params.n_out)
-    trace = forward(params, xs, h0, activation)
+    return _omega_signals(params, forward(params, xs, h0, activation), targets)
+
+
+def _omega_signals(params: RNNParams, trace, targets) -> OmegaSignals:
+    T, B, _ = trace.xs.shape
     f = get_activation(trace.activation)
     dlogits = trace.y_hat[1:].copy()
     dlogits[np.arange(T)[:, None], np.arange(B)[None, :], targets] -= 1.0  # dL_t/dlogits_t per example
@@ -478,10 +482,11 @@ def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation
     alpha = float(alpha)
     if not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
-    loss, grads = bptt(params, xs, targets, h0, activation)
+    trace = forward(params, xs, h0, activation)  # one forward pass for both
+    loss, grads, _ = backward(params, trace, targets)
+    om, d_om = omega_from_signals(params.W_hh, _omega_signals(params, trace, targets))
     if alpha == 0:
-        return loss, grads, omega(params, xs, targets, h0, activation)[0]
-    om, d_om = omega(params, xs, targets, h0, activation)
+        return loss, grads, om
     return loss, grads._replace(W_hh=grads.W_hh + alpha * d_om), om
 
 
