@@ -75,7 +75,7 @@ def torch_step(p, xs, targets):
         loss.backward()
         return loss
 
-    loss_torch = float(step())
+    loss_torch = float(step().detach())
     loss_np, _ = lstm.bptt(p, xs, targets)
     assert abs(loss_torch - loss_np) <= 1e-9 * abs(loss_np), (loss_torch, loss_np)  # like for like
     return step
