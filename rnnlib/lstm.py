@@ -181,8 +181,8 @@ def init_lstm_params(n_in: int, n_hidden: int, n_out: int, *, seed: int = 0, for
     """Random LSTM parameters: Gaussian weights with std scale / sqrt(fan_in), biases 0 except f.
 
     Shapes: W_x (4H, X), W_h (4H, H), b (4H,), W_yh (Y, H), b_y (Y,). The forget gate's bias
-    block b[H:2H] is `forget_bias` (1.0 by default, as Gers, Schmidhuber and Cummins 2000 and
-    Jozefowicz et al. 2015 advise: f_t starts near sigma(1) = 0.73, not 0.5). Seeded.
+    block b[H:2H] is `forget_bias` (1.0 by default, as Jozefowicz, Zaremba and Sutskever 2015
+    recommend: f_t starts near sigma(1) = 0.73, not 0.5). Seeded.
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_positive_int(name, value)
