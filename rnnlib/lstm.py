@@ -560,6 +560,10 @@ def step_jacobian(params: LSTMParams, trace: LSTMTrace, t: int) -> np.ndarray:
     """
     params = _check_lstm_trace(params, trace)
     t = check_int("t", t, 1, trace.T, high_name="T", noun="integer step")
+    return _step_jacobian(params, trace, t)
+
+
+def _step_jacobian(params: LSTMParams, trace: LSTMTrace, t: int) -> np.ndarray:
     dh_dh, dh_dc, dc_dh, dc_dc = _step_blocks(params, trace, t)
     return np.concatenate([np.concatenate([dh_dh, dh_dc], axis=2), np.concatenate([dc_dh, dc_dc], axis=2)], axis=1)
 
@@ -593,7 +597,7 @@ def jacobian(params: LSTMParams, trace: LSTMTrace, t: int, k: int) -> np.ndarray
     B, H = trace.h.shape[1], params.n_hidden
     J = np.broadcast_to(np.eye(2 * H), (B, 2 * H, 2 * H)).copy()
     for j in range(k + 1, t + 1):
-        J = step_jacobian(params, trace, j) @ J
+        J = _step_jacobian(params, trace, j) @ J
     return J
 
 
@@ -613,8 +617,7 @@ def _products_to(params, trace, t):
     B, H = trace.h.shape[1], params.n_hidden
 
     def step(P, j):  # j factors so far: P_{t-j} = P_{t-j+1} ds_{t-j+1}/ds_{t-j}
-        J = step_jacobian(params, trace, t - j + 1)
-        return P @ J
+        return P @ _step_jacobian(params, trace, t - j + 1)
 
     _, stack, log_scale = _running_products(B, 2 * H, t, step, keep=True)
     flip = slice(None, None, -1)
