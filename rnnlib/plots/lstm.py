@@ -119,7 +119,8 @@ class GateExplorer:
         self.figure.clear()
         ax = self.figure.add_subplot()
         _draw_profiles(ax, self.curves)
-        ax.set_ylim(min(-30.0, min(float(np.min(v)) for v in self.curves.values()) - 1.0), 1.0)  # fixed unless needed
+        lowest = min(float(np.min(v[np.isfinite(v)])) for v in self.curves.values())  # lag 0 of dL_T/dc_k is -inf
+        ax.set_ylim(min(-30.0, lowest - 1.0), 1.0)  # a fixed axis, extended only when a curve needs it
         slope = {k: (v[-1] - v[10]) / (v.size - 11) for k, v in self.curves.items()}
         ax.set_title(f"forget bias {fb:g}, input scale {scale:g}: per step, log10 norm changes by "
                      f"{slope['rnn']:+.3f} (RNN), {slope['lstm_c']:+.3f} (LSTM cell)", fontsize=9.5)
