@@ -644,6 +644,7 @@ def loss_gradient_log_norms(params: LSTMParams, trace: LSTMTrace, targets) -> di
     targets (T, B) (only row T is used). Per example (not divided by B): returns
     {"h": (T + 1, B), "c": (T + 1, B)}, row k the log10 norm of the h or c part of
     dL_T/ds_k = dL_T/ds_T ds_T/ds_k, with dL_T/ds_T = (W_yh^T (y^_T - onehot(y_T)), 0).
+    Row T of "c" is therefore -inf: with h_T held fixed, c_T does not reach L_T.
     """
     params = _check_lstm_trace(params, trace)
     T, B = trace.T, trace.h.shape[1]
