@@ -365,3 +365,156 @@ def gradient_descent_path(w0: float, b0: float, lr: float, n_steps: int, *, clip
             g, _ = clip_by_norm(g, clip)
         path[i + 1] = path[i] - lr * np.array([g[0][0], g[1][0]])
     return path, norms
+
+
+# ----------------------------------------------------------------------------------------------
+# Pascanu, Mikolov and Bengio's vanishing-gradient regularizer Omega (notebook 08)
+# ----------------------------------------------------------------------------------------------
+# Omega needs the error signal delta_t = dL/dh_t at every step, which rnnlib.backward uses but
+# does not return, so `omega_signals` carries it back itself (the same recurrence as
+# rnnlib.core.backward's full-BPTT loop; the forward pass is rnnlib.forward's).
+
+from typing import NamedTuple  # noqa: E402  (this section is appended to the module)
+
+__all__ += ["OmegaSignals", "omega_signals", "omega_from_signals", "omega", "bptt_omega",
+            "run_remember_first_omega"]
+
+
+class OmegaSignals(NamedTuple):
+    """What Omega holds constant, from one forward and backward pass (rows 0..T-1 = steps 1..T).
+
+    delta (T, B, H): delta_t = dL/dh_t, the total error at h_t (its output and all later steps);
+    fprime (T, B, H): f'(a_t), the derivative of the nonlinearity at step t.
+    """
+
+    delta: np.ndarray
+    fprime: np.ndarray
+
+
+def omega_signals(params: RNNParams, xs, targets, h0=None, activation: str = "tanh") -> OmegaSignals:
+    """delta_t = dL/dh_t and f'(a_t) for t = 1..T: the quantities Omega treats as constants.
+
+    xs (T, B, X), targets (T, B), h0 (B, H) or None -> OmegaSignals of two (T, B, H) arrays.
+    delta_t is per example (not divided by B); Omega only uses its direction.
+    """
+    params = check_params(params)
+    xs = check_xs(xs, params)
+    T, B, _ = xs.shape
+    targets = check_targets(targets, T, B, params.n_out)
+    return _omega_signals(params, forward(params, xs, h0, activation), targets)
+
+
+def _omega_signals(params: RNNParams, trace, targets) -> OmegaSignals:
+    T, B, _ = trace.xs.shape
+    f = get_activation(trace.activation)
+    dlogits = trace.y_hat[1:].copy()
+    dlogits[np.arange(T)[:, None], np.arange(B)[None, :], targets] -= 1.0  # dL_t/dlogits_t per example
+    dh_out = dlogits @ params.W_yh
+    fprime = f.derivative(trace.a[1:], trace.h[1:])
+    delta = np.empty_like(dh_out)
+    dh_next = np.zeros((B, params.n_hidden))
+    for t in range(T - 1, -1, -1):  # row t is step t + 1
+        delta[t] = dh_out[t] + dh_next  # dL/dh_t: its own output and everything after it
+        dh_next = (delta[t] * fprime[t]) @ params.W_hh  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
+    return OmegaSignals(delta, fprime)
+
+
+def omega_from_signals(W_hh, signals: OmegaSignals, bound: float = 1e-20):
+    """Omega and its gradient with respect to W_hh, with delta_t and f'(a_t) held constant.
+
+    W_hh (H, H), signals from `omega_signals` -> (omega, dOmega/dW_hh (H, H)):
+
+        Omega = mean over (t, b) of ( ||delta_t diag(f'(a_t)) W_hh|| / ||delta_t|| - 1 )^2,
+
+    with delta_t a row vector, so that delta_t (dh_t/dh_{t-1}) = delta_t diag(f'(a_t)) W_hh is the
+    error handed from h_t back to h_{t-1}. Omega is 0 when every step keeps the error's norm: it
+    penalizes the Jacobian for shrinking (or growing) the norm *in the direction that matters*,
+    delta_t. Pairs (t, b) with ||delta_t||^2 < bound are left out of the mean.
+
+    Which terms are held constant (Pascanu, Mikolov and Bengio 2013, section 3.3): the paper
+    treats dE/dx_{k+1} as a constant when differentiating Omega, so only the W_hh of the one-step
+    Jacobian is differentiated, not the W_hh inside delta_t (which would need second derivatives
+    through the whole backward pass). Their published Theano code (pascanur/trainingRNNs, RNN.py)
+    also holds the hidden states, hence f'(a_t), constant and adds the gradient to W_hh only; we do
+    the same. (That code divides *squared* norms; this is the paper's formula with plain norms.)
+    With u = v W_hh, v = delta_t * f'(a_t): d||u||/dW_hh = v^T u / ||u||, so
+    dOmega/dW_hh = mean over (t, b) of 2 (r - 1) / (||delta_t|| ||u||) v^T u, r = ||u|| / ||delta_t||.
+    """
+    W_hh = np.asarray(W_hh, dtype=np.float64)
+    delta, fprime = signals
+    H = delta.shape[-1]
+    if W_hh.shape != (H, H):
+        raise ValueError(f"W_hh: expected shape ({H}, {H}) to match the signals, got {W_hh.shape}")
+    bound = check_positive("bound", bound)
+    v = (delta * fprime).reshape(-1, H)
+    d_sq = np.sum(delta * delta, axis=-1).reshape(-1)
+    keep = d_sq >= bound
+    if not np.any(keep):
+        return 0.0, np.zeros_like(W_hh)
+    v, d = v[keep], np.sqrt(d_sq[keep])
+    u = v @ W_hh  # delta_t diag(f'(a_t)) W_hh, one row per (t, b)
+    u_norm = np.linalg.norm(u, axis=-1)
+    r = u_norm / d
+    n = v.shape[0]
+    omega = float(np.sum((r - 1.0) ** 2) / n)
+    coef = np.divide(2.0 * (r - 1.0), d * u_norm * n, out=np.zeros_like(r), where=u_norm > 0)
+    return omega, v.T @ (u * coef[:, None])
+
+
+def omega(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", bound: float = 1e-20):
+    """Pascanu et al.'s regularizer Omega for the vanilla RNN on one batch, and dOmega/dW_hh.
+
+    xs (T, B, X), targets (T, B), h0 (B, H) or None -> (omega (float), dOmega/dW_hh (H, H)).
+    `omega_signals` followed by `omega_from_signals`; see there for the formula and for which
+    terms are held constant. Introduced in notebook 08.
+    """
+    params = check_params(params)
+    return omega_from_signals(params.W_hh, omega_signals(params, xs, targets, h0, activation), bound)
+
+
+def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation: str = "tanh"):
+    """BPTT with Omega added: (loss, grads, omega), grads.W_hh = dL/dW_hh + alpha dOmega/dW_hh.
+
+    The loss returned is L alone (the cross-entropy, as `rnnlib.bptt`); alpha >= 0 weighs Omega.
+    With alpha = 0 the gradients are `rnnlib.bptt`'s exactly.
+    """
+    params = check_params(params)
+    alpha = float(alpha)
+    if not np.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
+    trace = forward(params, xs, h0, activation)  # one forward pass for both
+    loss, grads, _ = backward(params, trace, targets)
+    om, d_om = omega_from_signals(params.W_hh, _omega_signals(params, trace, targets))
+    if alpha == 0:
+        return loss, grads, om
+    return loss, grads._replace(W_hh=grads.W_hh + alpha * d_om), om
+
+
+def run_remember_first_omega(T: int, seed: int, alpha: float, *, n_hidden: int = 16, n_steps: int = 200,
+                             batch: int = 32, lr: float = 0.01, clip_norm=None, kind: str = "gaussian",
+                             spectral_radius: float = 1.0, n_test: int = 500):
+    """`rnnlib.tasks.run_remember_first` with Omega: the same data, initialization and Adam budget.
+
+    Each update uses `bptt_omega(..., alpha)` (alpha = 0 reproduces run_remember_first exactly),
+    then optional norm clipping. Returns (accuracy at step T on n_test held-out sequences,
+    history {"loss", "omega", "grad_norm"} per update, params). Notebook 08.
+    """
+    from .tasks import last_step_accuracy, remember_first
+    from .train import Adam
+
+    rng = np.random.default_rng(seed)
+    n_symbols, n_distractors = 2, 4
+    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
+    params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
+    optimizer = Adam(lr)
+    hist = {k: np.empty(n_steps) for k in ("loss", "omega", "grad_norm")}
+    for i in range(n_steps):
+        xs, targets, _ = remember_first(T, batch, rng)
+        hist["loss"][i], grads, hist["omega"][i] = bptt_omega(params, xs, targets, alpha)
+        if clip_norm is not None:
+            grads, hist["grad_norm"][i] = clip_by_norm(grads, clip_norm)
+        else:
+            hist["grad_norm"][i] = global_norm(grads)
+        params = optimizer.step(params, grads)
+    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
+    return last_step_accuracy(params, xs, targets), hist, params
