@@ -40,5 +40,6 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(VENV)/bin/python $$script || exit 1; done
 
 # Re-run every notebook from a clean kernel and store its outputs (after editing one).
+# transport_encryption: without it every kernel warns that it runs "over TCP without encryption".
 run-notebooks: $(STAMP)
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]-*.ipynb
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --KernelManager.transport_encryption=auto notebooks/[0-9][0-9]-*.ipynb

@@ -130,10 +130,17 @@ def reset(nb: str) -> int:
     WORK.mkdir(exist_ok=True)
     target = WORK / source.name
     origins = _read_origins()
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        print(f"{target.relative_to(REPO)} is already the stored notebook: nothing to do.")
+        return 0
     if target.exists():
         backups = WORK / "backups"
         backups.mkdir(exist_ok=True)
-        backup = backups / f"{source.stem}.{datetime.now():%Y-%m-%d-%H%M%S}.ipynb"
+        stamp = f"{datetime.now():%Y-%m-%d-%H%M%S}"
+        backup, n = backups / f"{source.stem}.{stamp}.ipynb", 1
+        while backup.exists():  # two resets within a second: never overwrite a backup
+            n += 1
+            backup = backups / f"{source.stem}.{stamp}-{n}.ipynb"
         target.rename(backup)
         print(f"Your copy is kept as {backup.relative_to(REPO)}")
     _copy_and_trust(source, _notary(), origins)
