@@ -86,12 +86,18 @@ def _digest(path: Path) -> str:
 
 def _copy_and_trust(source: Path, notary, origins: dict) -> None:
     """Copy a stored notebook into my-notebooks/ and sign the copy (the caller checked it is absent)."""
-    import nbformat
-
     target = WORK / source.name
     shutil.copyfile(source, target)
-    notary.sign(nbformat.read(target, as_version=nbformat.NO_CONVERT))
+    _trust(target, notary)
     origins[source.name] = _digest(source)
+
+
+def _trust(path: Path, notary) -> None:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    if not notary.check_signature(nb):
+        notary.sign(nb)
 
 
 def make_copies() -> None:
@@ -99,9 +105,13 @@ def make_copies() -> None:
     WORK.mkdir(exist_ok=True)
     origins, notary, made, outdated = _read_origins(), None, [], []
     for source in _stored_notebooks():
-        if (WORK / source.name).exists():
+        target = WORK / source.name
+        if target.exists():
             if source.name in origins and origins[source.name] != _digest(source):
                 outdated.append(source.name[:2])
+            if target.read_bytes() == source.read_bytes():  # untouched: trusted again if .lab/ was deleted
+                notary = notary or _notary()
+                _trust(target, notary)
             continue
         notary = notary or _notary()
         _copy_and_trust(source, notary, origins)
