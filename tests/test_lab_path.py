@@ -42,6 +42,9 @@ NOTEBOOK = "05-eigenvalues.ipynb"
 AUTOSAVE_SECONDS = 2
 URL_LINE = re.compile(r"^http://\S+/lab/tree/00-contents\.ipynb(\?token=\w+)?$")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# Generous waits (ms): on a loaded 2-core machine, starting a kernel and running 05 can take minutes.
+# Nothing here measures speed.
+WAIT = 240_000
 
 
 def _git(cwd, *args) -> str:
@@ -111,7 +114,7 @@ class _Terminal:
             time.sleep(0.2)
         pytest.fail(f"`make lab` printed no line matching {pattern.pattern}:\n" + self.text()[-4000:])
 
-    def ctrl_c_twice(self, timeout=60) -> None:
+    def ctrl_c_twice(self, timeout=120) -> None:
         """Ctrl-C, Ctrl-C: SIGINT twice to the whole process group, as a terminal sends it."""
         for _ in range(2):
             if self.process.poll() is None:
@@ -151,14 +154,14 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
 
     terminal = _Terminal(["make", "lab", f"LAB_ARGS=--no-browser --port {_free_port()}"], clone, env)
     try:
-        url = terminal.wait_for_line(URL_LINE, timeout=120)
+        url = terminal.wait_for_line(URL_LINE, timeout=WAIT / 1000)
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(url)
-                page.wait_for_selector(f"{PANEL} .jp-Notebook", timeout=60_000)
-                page.locator(f"{PANEL} h1", has_text="Why a vanilla RNN forgets").wait_for(timeout=30_000)
+                page.wait_for_selector(f"{PANEL} .jp-Notebook", timeout=WAIT)
+                page.locator(f"{PANEL} h1", has_text="Why a vanilla RNN forgets").wait_for(timeout=WAIT)
                 page.wait_for_timeout(5000)  # the news question would have appeared by now
                 page.screenshot(path=str(shots / "lab-first-screen.png"))
                 labels = [t.strip() for t in page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel").all_inner_texts()]
@@ -170,13 +173,13 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
 
                 # 00's contents table links to 05 (a relative link inside my-notebooks/).
                 page.locator(f"{PANEL} .jp-RenderedMarkdown a", has_text="Eigenvalues: vanishing and exploding").first.click()
-                page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current", has_text=NOTEBOOK).wait_for(timeout=30_000)
-                page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+                page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current", has_text=NOTEBOOK).wait_for(timeout=WAIT)
+                page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=WAIT)
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
                 image = page.locator(f"{PANEL} .jp-OutputArea-output img.widget-image")
-                image.wait_for(timeout=60_000)
-                page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=60_000)
+                image.wait_for(timeout=WAIT)
+                page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=WAIT)
 
                 slider = page.locator(f"{PANEL} .widget-slider", has=page.locator(".widget-label", has_text=REAL_SLIDERS[0]))
                 readout, src = slider.locator(".widget-readout"), image.get_attribute("src")
@@ -184,7 +187,7 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
                 slider.locator(".noUi-handle").focus()
                 page.keyboard.press("ArrowRight")
                 page.keyboard.press("ArrowRight")
-                deadline = time.monotonic() + 15
+                deadline = time.monotonic() + 60
                 while (readout.inner_text() == value or image.get_attribute("src") == src) and time.monotonic() < deadline:
                     page.wait_for_timeout(100)
                 assert readout.inner_text() != value and image.get_attribute("src") != src, "the slider did not redraw"
@@ -193,7 +196,7 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
 
                 # Autosave: the learner's run (new widget model ids) reaches my-notebooks/05.
                 copy = clone / "my-notebooks" / NOTEBOOK
-                deadline = time.monotonic() + 10 * AUTOSAVE_SECONDS + 20
+                deadline = time.monotonic() + 10 * AUTOSAVE_SECONDS + 60
                 while time.monotonic() < deadline:
                     try:
                         saved = _saved_model_ids(copy)
@@ -205,6 +208,9 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
                 else:
                     pytest.fail(f"my-notebooks/{NOTEBOOK} was not autosaved with the run: "
                                 f"widget model ids {saved} (stored notebook: {stored_ids})")
+            except BaseException:
+                page.screenshot(path=str(shots / "lab-failure.png"))
+                raise
             finally:
                 browser.close()
     finally:
