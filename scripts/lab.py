@@ -199,9 +199,8 @@ def lab(args: list[str]) -> int:
         # No search for language servers: the project ships none, and the search runs npm, which
         # writes logs to ~/.npm.
         "--LanguageServerManager.autodetect=False",
-        # Jupyter Server asks tornado for a 90 s websocket ping timeout with a 30 s ping interval;
-        # tornado warns on every launch and uses 30 s. Ask for 30 s: the same behaviour, no warning.
-        '--ServerApp.tornado_settings={"ws_ping_timeout": 30000}',
+        # Drops tornado's notice about websocket ping settings (see the file).
+        f"--ServerApp.config_file={Path(__file__).resolve().parent / 'jupyter_server_config.py'}",
         # Encrypt the kernels' local connections (CurveZMQ, which the kernel spec declares):
         # otherwise every kernel warns that it "is running over TCP without encryption".
         "--KernelManager.transport_encryption=auto",
