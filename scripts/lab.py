@@ -9,11 +9,12 @@
    edits and runs. The stored notebooks in notebooks/ are what `make test` checks; JupyterLab
    never opens them, so autosave cannot change them.
 2. marks the copies it makes as trusted (signs them in a notebook-signature database inside
-   .lab/), so JupyterLab shows their figures and prints no "Notebook ... is not trusted".
+   .lab/), so JupyterLab trusts their stored outputs and prints no "Notebook ... is not trusted".
 3. starts JupyterLab on my-notebooks/ with everything it writes kept in .lab/ (git-ignored):
    user settings (the defaults in scripts/lab-settings/, e.g. no news pop-up, are copied there
    once), workspaces, runtime files, the signature database, IPython's and matplotlib's caches.
-   Nothing is written to ~/.jupyter, ~/.local/share/jupyter, ~/.ipython or ~/.cache.
+   Nothing is written to ~/.jupyter, ~/.local/share/jupyter, ~/.ipython or ~/.cache (and
+   Jupyter configuration in ~/.jupyter is not read: the series runs the same for everyone).
 4. once the server answers, prints the address that opens 00-contents on its own line, whatever
    the options (a port taken by something else, a token of your own, --no-browser).
 
