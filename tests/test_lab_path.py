@@ -157,8 +157,8 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
         url = terminal.wait_for_line(URL_LINE, timeout=WAIT / 1000)
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(url)
                 page.wait_for_selector(f"{PANEL} .jp-Notebook", timeout=WAIT)
                 page.locator(f"{PANEL} h1", has_text="Why a vanilla RNN forgets").wait_for(timeout=WAIT)
