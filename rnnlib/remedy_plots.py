@@ -279,7 +279,7 @@ def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = N
     ax.set(xlabel="update (one chunk of every stream)", ylabel="loss per character (nats)",
            title=title or "training loss")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1, 0.9))  # below the ln V line at the top
     return fig
 
 
