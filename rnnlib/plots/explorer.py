@@ -44,7 +44,7 @@ from matplotlib.patches import Rectangle
 from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont
 
-from .spectra import (
+from ..spectra import (
     GradientProfile,
     complex_pair_2x2,
     departure_from_normality,
