@@ -82,12 +82,14 @@ NOTE_PLACES = {  # note name -> (axes, anchor (x, y) in axes coordinates, horizo
     "ellipse": ("ellipse", (0.03, 0.97), "left", "top"),  # sigma_max, sigma_min of the product at t
 }
 CACHED_LAYERS = 12  # backgrounds kept of each layer (about 1.4 MB each)
-LINE_CSS = "height:1.6em; line-height:1.6em; overflow:hidden; white-space:nowrap; text-overflow:ellipsis"
+# Two lines of fixed height under the image (story, numbers): the widget keeps its height however
+# the text wraps, and no number is broken across lines ("3.1e-" / "62").
+LINE_CSS = "height:3.2em; line-height:1.6em; overflow:hidden"
 
 
-def _nowrap(items) -> str:
-    """Items joined by ' · ', each in a span that the browser never breaks (no '3.1e-' / '62')."""
-    return " · ".join(f'<span style="white-space:nowrap">{html.escape(item)}</span>' for item in items)
+def _nowrap(items, sep: str = " · ") -> str:
+    """Items joined by sep, each in a span that the browser never breaks inside."""
+    return sep.join(f'<span style="white-space:nowrap">{html.escape(item)}</span>' for item in items)
 
 
 class EigenvalueExplorer:
@@ -349,6 +351,7 @@ class EigenvalueExplorer:
         self.lines["h0"].set_data(h[:1, 0], h[:1, 1])
         self.lines["hT"].set_data(h[-1:, 0], h[-1:, 1])
         self.lines["ht"].set_data(xy[t_s : t_s + 1, 0], xy[t_s : t_s + 1, 1])
+        self.lines["ht"].set_visible(bool(np.all(np.isfinite(xy[t_s]))))  # no ring after an escape
         self.texts["h"] = F.trajectory_note(p, xy, limits)
         self.texts["f"] = f"f = {p.activation}"
 
@@ -360,6 +363,11 @@ class EigenvalueExplorer:
         sig = [f"σ_max = {format_pow10(log_s[0])}"] + ([f"σ_2 = {format_pow10(log_s[1])}"] if len(log_s) > 2 else [])
         sig.append(f"σ_min = {format_pow10(log_s[-1])}")
         self.texts["ellipse"] = "\n".join([f"t = {t_s}", *sig] + ([scale_note] if scale_note else []))
+        known = not np.isnan(log_smax)  # NaN: the state was stopped before t, there is no product
+        for name in ("ellipse", "axis_max", "axis_min"):
+            self.lines[name].set_visible(known)
+        if not known:
+            self.texts["ellipse"] = f"t = {t_s}\nh_t stopped at t = {p.escaped_at}:\nno product beyond"
 
         self.story = PRESETS[self.controls["preset"].value].story if self.controls["preset"].value in PRESETS else (
             "custom: move any control, or pick a preset")
@@ -368,7 +376,7 @@ class EigenvalueExplorer:
         self._render((square, limits, p.h.shape[1], T))
         self.error = None
         self.error_html.value = ""
-        self.story_html.value = f'<div style="{LINE_CSS}"><i>{html.escape(self.story)}</i></div>'
+        self.story_html.value = f'<div style="{LINE_CSS}"><i>{_nowrap(self.story.split(" "), " ")}</i></div>'
         self.info_html.value = f'<div style="{LINE_CSS}; font-size:90%">{_nowrap(F.info_items(p))}</div>'
 
     def _semi_axes(self, p, t_s: int, log_s, shift: float):
@@ -394,9 +402,10 @@ class EigenvalueExplorer:
         square, limits, H, T = layout_key
         axes_key = (square, limits, H)
         t_axes = (self.axes["norm"].xaxis, self.axes["fprime"].xaxis)
+        # The axes objects must match the layer blitted under them (limits set the lines' transforms).
+        F.style_h_axes(self.axes["h"], limits, components=H > 2)
+        F.show_range(self._range_square, square)
         if axes_key not in self._backgrounds:
-            F.style_h_axes(self.axes["h"], limits, components=H > 2)
-            F.show_range(self._range_square, square)
             for axis in t_axes:
                 axis.set_visible(False)
             try:
