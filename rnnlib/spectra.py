@@ -706,7 +706,7 @@ PRESETS = {
         "ρ = 1.5, yet tanh saturates: the state settles where f' is small and every step contracts.", "vanishes"),
     "tanh: quasi-periodic drift": Preset(
         dict(kind="complex", r1=1.5, angle=30.0, activation="tanh", T=1000),
-        "ρ = 1.5 turning 30°: the state turns about 29° a step and never repeats; the gradient survives.",
+        "ρ = 1.5 turning 30°: the state turns about 29° a step without repeating; the gradient survives.",
         "survives"),
     "tanh: mode-locked cycle": Preset(
         dict(kind="complex", r1=1.5, angle=90.0, activation="tanh", T=1000),

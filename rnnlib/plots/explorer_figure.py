@@ -344,11 +344,12 @@ def presets_figure(names=FIGURE_PRESETS) -> Figure:
         axf = axs[1, j]
         style_fprime_axes(axf, p.T)
         for unit, color in ((0, COLORS["f1"]), (1, COLORS["f2"])):
-            axf.plot(t[1:], p.fprime[1:, unit], color=color, lw=0.9, label=f"unit {unit + 1}")
+            axf.plot(t[1:], p.fprime[1:, unit], color=color, lw=0.6, label=f"unit {unit + 1}")
         if p.activation == "linear":
             axf.text(0.5, 0.55, "linear: f' = 1", transform=axf.transAxes, ha="center", fontsize=8.5)
         else:
-            axf.legend(loc="lower right", fontsize=7.5, frameon=False, ncol=2)
+            axf.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5, frameon=False, ncol=2,
+                       borderaxespad=0.1)
         if j:
             axf.set_ylabel("")
         axh = axs[2, j]
@@ -367,8 +368,9 @@ def presets_figure(names=FIGURE_PRESETS) -> Figure:
             axh.text(0.03, 0.97, note, transform=axh.transAxes, va="top", fontsize=8.5)
         if j:
             axh.set_ylabel("")
-    fig.suptitle("The spectrum sets the long run, a non-normal W can grow first, and tanh can keep or kill ρ > 1",
-                 fontsize=12)
+    title = ("The spectrum sets the long run, a non-normal W grows first, and with tanh the same ρ = 1.5 "
+             "keeps the gradient or kills it") if tuple(names) == FIGURE_PRESETS else "Presets of the eigenvalue explorer"
+    fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig
 
