@@ -35,3 +35,10 @@ bench: $(STAMP)
 # Re-run every notebook from a clean kernel and store its outputs (after editing one).
 run-notebooks: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]-*.ipynb
+
+# Notebook 05's eigenvalue explorer alone, as a Voila app on 127.0.0.1 (no code shown).
+# Extra options: make explorer EXPLORER_ARGS="--no-browser --port 8866"
+EXPLORER_ARGS ?=
+.PHONY: explorer
+explorer: $(STAMP)
+	$(VENV)/bin/voila apps/explorer.ipynb --Voila.ip=127.0.0.1 $(EXPLORER_ARGS)

@@ -330,3 +330,12 @@ def test_coinciding_curves_are_drawn_once():
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def test_a_slider_snapping_to_its_step_is_not_a_move(ex):
+    ex.set(preset="non-normal transient")
+    before = ex.png
+    ex.controls["r1"].value = 0.9500000000000002  # what a browser sends back after snapping 0.95 to the step
+    assert ex.controls["preset"].value == "non-normal transient" and ex.png == before
+    ex.controls["r1"].value = 0.96
+    assert ex.controls["preset"].value == E.CUSTOM and ex.png != before

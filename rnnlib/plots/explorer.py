@@ -154,13 +154,13 @@ class EigenvalueExplorer:
 
         self.controls = {
             "preset": widgets.Dropdown(options=[CUSTOM, *PRESETS], value=CUSTOM, description="preset",
-                                       style={"description_width": "44px"}, layout=widgets.Layout(width="300px")),
+                                       style={"description_width": "44px"}, layout=widgets.Layout(width="280px")),
             "kind": widgets.Dropdown(options=[(label, kind) for kind, label in KIND_LABELS.items()], value=s["kind"],
                                      description="W_hh", style={"description_width": "40px"},
-                                     layout=widgets.Layout(width="270px")),
+                                     layout=widgets.Layout(width="250px")),
             "activation": widgets.ToggleButtons(options=list(EXPLORER_ACTIVATIONS), value=s["activation"],
                                                 description="f", style={"description_width": "14px",
-                                                                        "button_width": "62px"}),
+                                                                        "button_width": "66px"}),
         }
         for name in SLIDERS:
             self.controls[name] = slider(name, fmt=".0f" if name == "angle" else ".1f" if name == "shear" else ".2f")
@@ -258,6 +258,9 @@ class EigenvalueExplorer:
         sight, so any exception is caught here and shown under the image as "error: ..."."""
         if self._holding:
             return
+        old, new = change["old"], change["new"]
+        if isinstance(new, float) and isinstance(old, (int, float)) and abs(new - old) <= 1e-9 * max(1.0, abs(old)):
+            return  # a browser's slider snapped the value to its step (0.95 -> 0.9500000000000002): no move
         try:
             owner = change["owner"]
             if owner is self.controls["preset"]:
