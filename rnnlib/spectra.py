@@ -666,8 +666,8 @@ def principal_components(h: np.ndarray) -> np.ndarray:
         return h
     ok = np.all(np.isfinite(h), axis=1)
     centred = h - h[ok].mean(axis=0)
-    _, _, Vt = np.linalg.svd(centred[ok], full_matrices=False)
-    V = Vt[:2].T  # (H, 2)
+    _, vectors = np.linalg.eigh(centred[ok].T @ centred[ok])  # the covariance's eigenvectors, ascending
+    V = vectors[:, [-1, -2]]  # (H, 2): the two leading principal directions
     V = V * np.sign(V[np.argmax(np.abs(V), axis=0), [0, 1]])
     return centred @ V
 

@@ -162,7 +162,7 @@ def test_explorer_sliders_and_presets_redraw_in_jupyterlab(lab, chromium_path):
             image.wait_for(timeout=60_000)
             # Run-all is done when the last code cell has printed its self-check line.
             page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=90_000)
-            explorer = page.locator(f"{PANEL} .jp-OutputArea-output", has=image)
+            explorer = page.locator(f"{PANEL} .jp-OutputArea-output", has=page.locator("img.widget-image"))
             box = explorer.bounding_box()
 
             def move(slider):
@@ -208,8 +208,7 @@ def test_explorer_sliders_and_presets_redraw_in_jupyterlab(lab, chromium_path):
                 assert explorer.bounding_box()["height"] == pytest.approx(box["height"], abs=2), (
                     f"the widget's height changed with the preset '{name}'")
 
-            area = page.locator(f"{PANEL} .jp-OutputArea-output", has=image)
-            overflow = area.evaluate("e => e.scrollWidth - e.clientWidth")
+            overflow = explorer.evaluate("e => e.scrollWidth - e.clientWidth")
             assert overflow <= 0, f"the explorer is {overflow} px wider than its output area (a horizontal scrollbar)"
             errors = page.locator(
                 f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "

@@ -160,7 +160,7 @@ class EigenvalueExplorer:
                                      layout=widgets.Layout(width="250px")),
             "activation": widgets.ToggleButtons(options=list(EXPLORER_ACTIVATIONS), value=s["activation"],
                                                 description="f", style={"description_width": "14px",
-                                                                        "button_width": "66px"}),
+                                                                        "button_width": "78px"}),
         }
         for name in SLIDERS:
             self.controls[name] = slider(name, fmt=".0f" if name == "angle" else ".1f" if name == "shear" else ".2f")
@@ -328,7 +328,7 @@ class EigenvalueExplorer:
         self.lines["f2"].set_data(t[1:], np.nan_to_num(f2, nan=-1.0))
         self.lines["t_fprime"].set_data([t_s, t_s], [-0.08, 1.12])
         self.texts["fprime"] = "\n".join(x for x in (
-            "" if fp.shape[1] == 2 else f"mean and smallest f′ of {fp.shape[1]} units", F.dead_units_note(p)) if x)
+            "" if fp.shape[1] == 2 else f"mean and smallest f' of {fp.shape[1]} units", F.dead_units_note(p)) if x)
 
         lam = p.eigenvalues
         self.lines["eig"].set_data(lam.real, lam.imag)

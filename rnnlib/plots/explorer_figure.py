@@ -191,7 +191,7 @@ def style_fprime_axes(ax, T: int):
     ax.set_yticklabels(["0", "¼", "1"])
     ax.axhline(0.25, color="#ECEFF1", lw=0.8, zorder=0)
     ax.set_xlabel("step t")
-    ax.set_ylabel("f′(aₜ)", labelpad=8)
+    ax.set_ylabel("f'(aₜ)", labelpad=8)
 
 
 def style_eig_axes(ax):
