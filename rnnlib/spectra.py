@@ -11,11 +11,13 @@ above the lower end (though soon below the upper one), before the lower end take
 nonlinearity, dh_t/dh_0 = prod diag(f'(a_i)) W and ||dh_t/dh_0||_2 <= (gamma sigma_max)^t,
 gamma = max |f'| (Pascanu, Mikolov and Bengio 2013).
 
-This module holds the numpy computations behind notebook 05's eigenvalue explorer
-(`rnnlib.explorer`): the 2 x 2 matrices with chosen eigenvalues and non-normality, the hidden
-trajectory under a constant input, the log-norm profile of dh_t/dh_0 (exact even far outside
-the float range) and a one-line verdict. "Explodes" there means exponential growth; a linear RNN
-with rho = 1 and a Jordan-type block grows only polynomially (like t) and is called that.
+This module holds the numpy computations behind notebook 05's eigenvalue explorer (drawn by
+`rnnlib.plots.explorer` and `rnnlib.plots.explorer_figure`): its model (settings -> W_hh, h_0, u
+-> `GradientProfile`, `explorer_profile`), its named presets (`PRESETS`), the matrices with chosen
+eigenvalues and non-normality, the hidden trajectory under a constant input, the log-norm profile
+of dh_t/dh_0 (exact even far outside the float range), the singular values of the product at any
+step, and the verdict as (word, line). "Explodes" there means exponential growth; a linear RNN
+with rho = 1 and a Jordan-type block grows only polynomially and is called that.
 It imports numpy only.
 """
 
@@ -164,17 +166,17 @@ def _sequential_products(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     T, H = J.shape[0], J.shape[1]
     U = np.empty((T + 1, H, H))
     L = np.empty(T + 1)
-    P, scale = np.eye(H) / math.sqrt(H), 0.5 * math.log10(H)
-    U[0], L[0] = P, scale
+    scale = 0.5 * math.log10(H)
+    U[0], L[0] = np.eye(H) / math.sqrt(H), scale
     for t in range(T):
-        P = J[t] @ P
+        P = np.matmul(J[t], U[t], out=U[t + 1])  # in place: no temporary per step
         s = math.sqrt(float(np.vdot(P, P)))
         if s == 0.0:  # an exactly zero product stays zero
             U[t + 1 :], L[t + 1 :] = 0.0, -math.inf
             break
-        P = P / s
+        P *= 1.0 / s
         scale += math.log10(s)
-        U[t + 1], L[t + 1] = P, scale
+        L[t + 1] = scale
     return U, L
 
 
