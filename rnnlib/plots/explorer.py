@@ -125,7 +125,8 @@ class EigenvalueExplorer:
         row = dict(flex_flow="row wrap", width="100%")
         self.widget = widgets.VBox(
             [
-                widgets.HBox([c["preset"], c["kind"], c["activation"]], layout=widgets.Layout(**row)),
+                widgets.HBox([c["preset"], c["kind"]], layout=widgets.Layout(**row)),
+                widgets.HBox([c["activation"]], layout=widgets.Layout(**row)),  # its label stays with its buttons
                 widgets.HBox([c[name] for name in SLIDERS], layout=widgets.Layout(**row)),
                 self.image,
                 self.story_html,
