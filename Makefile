@@ -43,3 +43,10 @@ bench: $(STAMP)
 # transport_encryption: without it every kernel warns that it runs "over TCP without encryption".
 run-notebooks: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --KernelManager.transport_encryption=auto notebooks/[0-9][0-9]-*.ipynb
+
+# Notebook 05's eigenvalue explorer alone, as a Voila app on 127.0.0.1 (no code shown).
+# Extra options: make explorer EXPLORER_ARGS="--no-browser --port 8866"
+EXPLORER_ARGS ?=
+.PHONY: explorer
+explorer: $(STAMP)
+	$(VENV)/bin/voila apps/explorer.ipynb --Voila.ip=127.0.0.1 $(EXPLORER_ARGS)

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # The plotting modules, in the order of the notebooks that introduce their figures.
-MODULES = ["rnnlib.diagrams", "rnnlib.gradient_plots", "rnnlib.explorer", "rnnlib.remedy_plots", "rnnlib.plots.lstm"]
+MODULES = ["rnnlib.diagrams", "rnnlib.gradient_plots", "rnnlib.plots.explorer_figure", "rnnlib.remedy_plots", "rnnlib.plots.lstm"]
 
 DEFAULT_OUTDIR = Path(__file__).resolve().parent.parent / "figures"
 

@@ -1,8 +1,12 @@
-"""Notebook 05's eigenvalue explorer, for real: JupyterLab in headless Debian chromium (playwright).
+"""Notebook 05's eigenvalue explorer, for real, in headless Debian chromium (playwright).
 
-Starts JupyterLab on a free loopback port in a temporary copy of notebooks/, opens
-05-eigenvalues.ipynb, runs all cells, moves every slider of the explorer with the keyboard and
-checks that the plot image changed each time and that no error output appeared. An exception in a
+JupyterLab: starts it on a free loopback port in a temporary copy of notebooks/, opens
+05-eigenvalues.ipynb, runs all cells, moves every slider of the explorer with the keyboard (each
+matrix kind in turn, so every slider is enabled once), clicks every activation and picks every
+preset, and checks that the plot image changed each time, that no error output appeared, that the
+widget keeps its height and that it is no wider than its output area (no horizontal scrollbar).
+Voila: serves apps/explorer.ipynb (`make explorer`), checks that the page loads with no code shown,
+that picking a preset redraws the image and that no traceback shows. An exception in a
 widget callback never reaches the page as error output (ipykernel logs it on the server), so the
 explorer catches it and writes "error: ..." under its image: the test looks for that after each move. Cleans up:
 kernels through /api/sessions, then the server by its PID. Recipe: shared/notes/tooling.md.
@@ -20,12 +24,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from rnnlib.spectra import VERDICT_WORDS
+from rnnlib.plots.explorer import DESCRIPTIONS, SLIDERS
+from rnnlib.spectra import PRESETS
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +42,11 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-# Slider descriptions in the explorer (rnnlib.explorer), in the order they are moved.
-REAL_SLIDERS = ["|λ₁| or r", "|λ₂|", "shear s", "input u", "steps T"]
-COMPLEX_SLIDERS = ["θ (deg)"]
+# Slider descriptions and preset names of the explorer (rnnlib.plots.explorer, rnnlib.spectra).
+SLIDER_NAMES = [DESCRIPTIONS[name] for name in SLIDERS]
+PRESET_NAMES = list(PRESETS)
+# Set RNNLIB_SCREENSHOTS=folder to keep a screenshot of each page for a look by eye.
+SCREENSHOTS = Path(os.environ["RNNLIB_SCREENSHOTS"]) if os.environ.get("RNNLIB_SCREENSHOTS") else None
 
 
 def _free_port() -> int:
@@ -113,7 +121,29 @@ def _wait_for_change(read, before, timeout=15.0):
     return None
 
 
-def test_explorer_sliders_redraw_in_jupyterlab(lab, chromium_path):
+def _no_callback_error(page, scope: str, after: str):
+    """The explorer writes "error: ..." under its image when a callback raised: there must be none."""
+    page.wait_for_timeout(300)  # the HTML lines are sent right after the image
+    errors = page.locator(f"{scope} .widget-html", has_text="error:")
+    assert errors.count() == 0, f"after {after}, the explorer's callback raised:\n" + "\n".join(errors.all_inner_texts())
+
+
+def _redraws(page, scope: str, image, action, what: str):
+    """Run action() and wait until the explorer's image changes; fail with `what` if it does not."""
+    errors = page.locator(f"{scope} .widget-html", has_text="error:")
+    src = image.get_attribute("src")
+    action()
+    new_src = _wait_for_change(lambda: "error" if errors.count() else image.get_attribute("src"), src)
+    _no_callback_error(page, scope, what)
+    assert new_src is not None, f"{what} did not redraw the plot"
+
+
+def _choose_preset(page, scope: str, image, name: str):
+    menu = page.locator(f"{scope} .widget-dropdown", has=page.locator(".widget-label", has_text="preset")).locator("select")
+    _redraws(page, scope, image, lambda: menu.select_option(label=name), f"the preset '{name}'")
+
+
+def test_explorer_sliders_and_presets_redraw_in_jupyterlab(lab, chromium_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     base, token = lab
     with sync_api.sync_playwright() as p:
@@ -131,44 +161,119 @@ def test_explorer_sliders_redraw_in_jupyterlab(lab, chromium_path):
             image = page.locator(f"{PANEL} .jp-OutputArea-output img.widget-image")
             image.wait_for(timeout=60_000)
             # Run-all is done when the last code cell has printed its self-check line.
-            page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=60_000)
+            page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=90_000)
+            explorer = page.locator(f"{PANEL} .jp-OutputArea-output", has=page.locator("img.widget-image"))
+            box = explorer.bounding_box()
 
-            callback_errors = page.locator(f"{PANEL} .widget-html", has_text="error:")
-
-            def assert_no_callback_error(after):
-                page.wait_for_timeout(300)  # the HTML line is sent right after the image
-                assert callback_errors.count() == 0, (
-                    f"after {after}, the explorer's callback raised:\n" + "\n".join(callback_errors.all_inner_texts()))
-
-            def move(description):
-                slider = page.locator(f"{PANEL} .widget-slider", has=page.locator(".widget-label", has_text=description))
-                assert slider.count() == 1, f"expected one slider '{description}', found {slider.count()}"
+            def move(slider):
                 readout = slider.locator(".widget-readout")
-                src, value = image.get_attribute("src"), readout.inner_text()
-                slider.locator(".noUi-handle").focus()
-                page.keyboard.press("ArrowRight")
-                page.keyboard.press("ArrowRight")
-                assert _wait_for_change(readout.inner_text, value) is not None, f"'{description}' did not move"
-                new_src = _wait_for_change(
-                    lambda: "error" if callback_errors.count() else image.get_attribute("src"), src)
-                assert_no_callback_error(f"moving '{description}'")
-                assert new_src is not None, f"moving '{description}' did not redraw the plot"
+                value = readout.inner_text()
 
-            for description in REAL_SLIDERS:
-                move(description)
-            page.locator(f"{PANEL} .widget-toggle-button", has_text="complex").click()  # enables θ
-            assert_no_callback_error("choosing a complex pair")
-            for description in COMPLEX_SLIDERS:
-                move(description)
-            page.locator(f"{PANEL} .widget-toggle-button", has_text="sigmoid").click()
-            assert_no_callback_error("choosing the sigmoid")
+                def press():
+                    slider.locator(".noUi-handle").focus()
+                    page.keyboard.press("ArrowLeft" if slider_at_max(slider) else "ArrowRight")
 
-            verdict = page.locator(f"{PANEL} .widget-html", has_text="after").first.inner_text()
-            assert verdict.split(":")[0] in VERDICT_WORDS, verdict
+                name = slider.locator(".widget-label").inner_text()
+                _redraws(page, PANEL, image, press, f"moving '{name}'")
+                assert readout.inner_text() != value, f"'{name}' did not move"
+
+            def slider_at_max(slider):
+                return slider.locator(".noUi-handle").get_attribute("aria-valuenow") == slider.locator(
+                    ".noUi-handle").get_attribute("aria-valuemax")
+
+            def enabled_sliders():
+                sliders = page.locator(f"{PANEL} .widget-slider")
+                return [sliders.nth(i) for i in range(sliders.count())
+                        if "mod-disabled" not in (sliders.nth(i).get_attribute("class") or "")
+                        and sliders.nth(i).locator(".noUi-target[disabled]").count() == 0]
+
+            moved = set()
+            for kind in ("2×2, real λ₁, λ₂", "2×2, complex r·e^(±iθ)", "random H×H, ρ = |λ₁|"):
+                menu = page.locator(f"{PANEL} .widget-dropdown", has=page.locator(".widget-label", has_text="W_hh"))
+                if kind != "2×2, real λ₁, λ₂":
+                    _redraws(page, PANEL, image, lambda: menu.locator("select").select_option(label=kind),
+                             f"choosing {kind}")
+                for slider in enabled_sliders():
+                    name = slider.locator(".widget-label").inner_text()
+                    if name in moved:
+                        continue
+                    move(slider)
+                    moved.add(name)
+            assert moved >= set(SLIDER_NAMES), f"not every slider was enabled and moved: {set(SLIDER_NAMES) - moved}"
+            for f in ("tanh", "sigmoid", "relu", "linear"):
+                button = page.locator(f"{PANEL} .widget-toggle-button", has_text=f).first
+                _redraws(page, PANEL, image, button.click, f"choosing f = {f}")
+            for name in PRESET_NAMES:
+                _choose_preset(page, PANEL, image, name)
+                assert explorer.bounding_box()["height"] == pytest.approx(box["height"], abs=2), (
+                    f"the widget's height changed with the preset '{name}'")
+
+            overflow = explorer.evaluate("e => e.scrollWidth - e.clientWidth")
+            assert overflow <= 0, f"the explorer is {overflow} px wider than its output area (a horizontal scrollbar)"
             errors = page.locator(
                 f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
                 f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
             )
             assert errors.count() == 0, "error output in the notebook:\n" + "\n".join(errors.all_inner_texts())
+            if SCREENSHOTS:
+                explorer.screenshot(path=str(SCREENSHOTS / "explorer-jupyterlab.png"))
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def voila_app(tmp_path):
+    """The standalone explorer app (apps/explorer.ipynb) served by Voila on a free loopback port: yields its URL."""
+    pytest.importorskip("voila", reason="voila is not installed (requirements.txt pins it)")
+    port = _free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(HOME=str(home), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), IPYTHONDIR=str(tmp_path / "ipython"))
+    cmd = [sys.executable, "-m", "voila", str(REPO / "apps" / "explorer.ipynb"), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1"]
+    log = open(tmp_path / "voila.log", "wb")
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "api/status", timeout=5):
+                    break
+            except urllib.error.HTTPError:
+                break  # the server answers
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail("Voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_explorer_app_in_voila(voila_app, chromium_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(voila_app)
+            image = page.locator("img.widget-image").first
+            image.wait_for(timeout=90_000)
+            assert "eigenvalue_explorer(" not in page.locator("body").inner_text(), "no code is shown"
+            _choose_preset(page, "body", image, "tanh: mode-locked cycle")
+            _choose_preset(page, "body", image, "non-normal transient")
+            text = page.locator("body").inner_text()
+            assert "Traceback" not in text and "Error" not in text, "the app shows an error:\n" + text[-2000:]
+            if SCREENSHOTS:
+                page.screenshot(path=str(SCREENSHOTS / "explorer-voila.png"))
         finally:
             browser.close()

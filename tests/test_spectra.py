@@ -185,27 +185,27 @@ def test_format_pow10(log10, text):
 
 
 def test_verdicts():
-    assert S.verdict(S.gradient_profile(np.diag([0.9, 0.5]), 100)) == "vanishes: ‖∂h_t/∂h_0‖ = 2.7e-05 after 100 steps"
-    assert S.verdict(S.gradient_profile(np.diag([1.1, 0.5]), 100)).startswith("explodes: ‖∂h_t/∂h_0‖ = 1.4e+04")
-    assert S.verdict(S.gradient_profile(np.eye(2), 10)).startswith("survives")
-    transient = S.verdict(S.gradient_profile(S.triangular_2x2(0.95, 0.94, 10.0), 300))
+    assert S.verdict(S.gradient_profile(np.diag([0.9, 0.5]), 100)).text == "vanishes: ‖∂h_t/∂h_0‖ = 2.7e-05 after 100 steps"
+    assert S.verdict(S.gradient_profile(np.diag([1.1, 0.5]), 100)).text.startswith("explodes: ‖∂h_t/∂h_0‖ = 1.4e+04")
+    assert S.verdict(S.gradient_profile(np.eye(2), 10)).text.startswith("survives")
+    transient = S.verdict(S.gradient_profile(S.triangular_2x2(0.95, 0.94, 10.0), 300)).text
     assert transient.startswith("vanishes") and "(transient growth)" in transient
-    assert S.verdict(S.gradient_profile(np.zeros((2, 2)), 5)) == "vanishes: ‖∂h_t/∂h_0‖ = 0 after 5 steps"
+    assert S.verdict(S.gradient_profile(np.zeros((2, 2)), 5)).text == "vanishes: ‖∂h_t/∂h_0‖ = 0 after 5 steps"
 
 
 def test_growth_at_rho_one_is_polynomial_not_an_explosion():
     # ||W^t|| of [[1, s], [0, 1]] is about s t: above 1e3, but only polynomial.
     jordan = S.gradient_profile(S.triangular_2x2(1.0, 1.0, 10.0), 1000)
     assert not S.grows_exponentially(jordan)
-    assert S.verdict(jordan) == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 1.0e+04 after 1000 steps"
+    assert S.verdict(jordan).text == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 1.0e+04 after 1000 steps"
     rotated = S.gradient_profile(S.complex_pair_2x2(1.0, math.pi, 5.0), 1000)  # the explorer's r = 1, theta = 180
-    assert S.verdict(rotated) == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 5.0e+03 after 1000 steps"
+    assert S.verdict(rotated).text == "grows polynomially (ρ = 1): ‖∂h_t/∂h_0‖ = 5.0e+03 after 1000 steps"
     # rho just above 1 explodes; rho < 1 with a large transient still going at T grows "for now".
-    assert S.verdict(S.gradient_profile(S.triangular_2x2(1.01, 1.01, 10.0), 1000)).startswith("explodes")
-    assert S.verdict(S.gradient_profile(S.triangular_2x2(0.999, 0.999, 10.0), 200)).startswith(
+    assert S.verdict(S.gradient_profile(S.triangular_2x2(1.01, 1.01, 10.0), 1000)).text.startswith("explodes")
+    assert S.verdict(S.gradient_profile(S.triangular_2x2(0.999, 0.999, 10.0), 200)).text.startswith(
         "grows for now (ρ < 1, transient): ‖∂h_t/∂h_0‖ = 1.6e+03")
     for profile in (jordan, rotated):
-        assert S.verdict(profile).split(":")[0] in S.VERDICT_WORDS
+        assert S.verdict(profile).word in S.VERDICT_WORDS
 
 
 def test_nonlinear_growth_is_judged_from_the_curve():
@@ -213,12 +213,12 @@ def test_nonlinear_growth_is_judged_from_the_curve():
     # relu on a positive state is the identity: the Jordan block again, polynomial growth.
     poly = S.gradient_profile(S.triangular_2x2(1.0, 1.0, 10.0), 1000, "relu", h0=h0)
     assert poly.log_norm[-1] > 3 and not S.grows_exponentially(poly)
-    assert S.verdict(poly).startswith("grows, not exponentially")
+    assert S.verdict(poly).text.startswith("grows, not exponentially")
     expo = S.gradient_profile(np.diag([1.1, 1.0]), 100, "relu", h0=h0)
-    assert S.grows_exponentially(expo) and S.verdict(expo).startswith("explodes")
+    assert S.grows_exponentially(expo) and S.verdict(expo).text.startswith("explodes")
     # A tanh RNN whose gradient grows exponentially (found by sweeping the explorer's settings).
     growing = S.gradient_profile(S.triangular_2x2(1.25, 0.0, 2.5), 1000, "tanh", h0=np.array([0.8, -0.4]))
-    assert growing.log_norm[-1] > 50 and S.verdict(growing).startswith("explodes")
+    assert growing.log_norm[-1] > 50 and S.verdict(growing).text.startswith("explodes")
 
 
 def test_escaped_relu_state_stops_the_curve_and_is_called_explosion():
@@ -227,4 +227,151 @@ def test_escaped_relu_state_stops_the_curve_and_is_called_explosion():
     assert profile.escaped_at is not None
     L = profile.log_norm
     assert np.all(np.isnan(L[profile.escaped_at + 1 :])) and np.all(np.isfinite(L[: profile.escaped_at + 1]))
-    assert S.verdict(profile).startswith("explodes")
+    assert S.verdict(profile).text.startswith("explodes")
+
+
+def test_verdict_comes_in_parts():
+    v = S.verdict(S.gradient_profile(np.diag([0.9, 0.5]), 100))
+    assert v == ("vanishes", "‖∂h_t/∂h_0‖ = 2.7e-05 after 100 steps") and v.word == "vanishes"
+    assert v.text == "vanishes: ‖∂h_t/∂h_0‖ = 2.7e-05 after 100 steps"
+
+
+# ---------------------------------------------------------------------------- products and singular values
+
+
+@pytest.mark.parametrize("H", [2, 5, 12])
+def test_sequential_and_prefix_products_agree(H):
+    rng = np.random.default_rng(H)
+    J = rng.standard_normal((37, H, H)) * 0.6
+    U1, L1 = S._prefix_products(J)
+    U2, L2 = S._sequential_products(J)
+    assert np.allclose(L1, L2) and np.allclose(U1, U2, atol=1e-12)
+    explicit = np.eye(H)
+    for t in range(1, 38):
+        explicit = J[t - 1] @ explicit
+        assert np.allclose(10 ** L1[t] * U1[t], explicit, rtol=1e-9, atol=1e-12 * np.abs(explicit).max())
+
+
+def test_singular_values_and_ellipse_of_the_product_match_an_explicit_product():
+    W = S.triangular_2x2(0.95, 0.94, 10.0)
+    p = S.gradient_profile(W, 300)
+    for t in (0, 1, 18, 300):
+        Wt = np.linalg.matrix_power(W, t)
+        s = np.linalg.svd(Wt, compute_uv=False)
+        assert np.allclose(S.log_singular_values_at(p, t), np.log10(s)), t
+        points, L = S.unit_circle_image(p, t)
+        assert L == pytest.approx(np.log10(s[0]))
+        phi = np.linspace(0, 2 * np.pi, len(points))
+        assert np.allclose(points * 10**L, (Wt @ np.stack([np.cos(phi), np.sin(phi)])).T), "W^t applied to the circle"
+    with pytest.raises(ValueError, match="t: expected an integer 0 <= t <= T = 300, got 301"):
+        S.log_singular_values_at(p, 301)
+
+
+def test_large_matrices_get_exact_norms_on_a_grid():
+    W = S.explorer_matrix(kind="random", r1=0.95, size=24)
+    p = S.gradient_profile(W, 600, "tanh", h0=np.full(24, 0.3))
+    steps = p.norm_steps
+    assert 100 < steps.size < 140 and steps[0] == 0 and steps[-1] == 600 and {150, 300} <= set(steps.tolist())
+    rest = np.setdiff1d(np.arange(601), steps)
+    assert np.all(np.isnan(p.log_norm[rest])) and np.all(np.isfinite(p.log_norm[steps]))
+    oracle = jacobian_log_norms_from(
+        rnnlib.RNNParams(np.zeros((24, 1)), W, np.zeros(24), np.zeros((1, 24)), np.zeros(1)),
+        rnnlib.forward(rnnlib.RNNParams(np.zeros((24, 1)), W, np.zeros(24), np.zeros((1, 24)), np.zeros(1)),
+                       np.zeros((600, 1, 1)), np.full((1, 24), 0.3), activation="tanh"))[:, 0]
+    assert np.allclose(p.log_norm[steps], oracle[steps], atol=1e-8)
+
+
+# ---------------------------------------------------------------------------- the explorer's model
+
+
+def test_explorer_settings_are_checked():
+    assert S.explorer_settings() == S.EXPLORER_DEFAULTS
+    with pytest.raises(ValueError, match=r"r1: expected a finite number in \[-2, 2\], got 3"):
+        S.explorer_settings(r1=3)
+    with pytest.raises(ValueError, match="activation: expected one of"):
+        S.explorer_settings(activation="relu6")
+    with pytest.raises(ValueError, match="settings: expected names among"):
+        S.explorer_settings(rho=0.5)
+    with pytest.raises(ValueError, match="t: expected an integer 0 <= t <= T = 50, got 60"):
+        S.explorer_settings(T=50, t=60)
+    with pytest.raises(ValueError, match="size: expected an integer"):
+        S.explorer_settings(size=2.5)
+
+
+def test_negative_real_eigenvalue_flips_the_sign_every_step():
+    p = S.explorer_profile(kind="real", r1=-0.95, r2=0.5, T=20, h0_1=0.8, h0_2=0.0)
+    assert np.allclose(np.sort(p.eigenvalues.real), [-0.95, 0.5])
+    signs = np.sign(p.h[:, 0])
+    assert np.all(signs[1:] == -signs[:-1]), "h_t[0] = (-0.95)^t h_0[0] changes sign every step"
+    assert np.allclose(p.log_norm, np.arange(21) * np.log10(0.95)), "the norm sees |λ| only"
+
+
+def test_complex_pair_with_negative_r_has_eigenvalues_r_e_to_the_i_theta():
+    W = S.explorer_matrix(kind="complex", r1=-0.8, angle=30.0)
+    lam = np.sort_complex(np.linalg.eigvals(W))
+    assert np.allclose(lam, np.sort_complex(-0.8 * np.exp([30j * np.pi / 180, -30j * np.pi / 180])))
+
+
+def test_larger_matrices():
+    W8 = S.explorer_matrix(kind="8x8 example")
+    assert W8.shape == (8, 8) and np.allclose(np.sort(np.linalg.eigvals(W8).real), np.linspace(0.8, 0.9, 8))
+    Wr = S.explorer_matrix(kind="random", r1=-1.2, size=64)
+    assert Wr.shape == (64, 64) and np.max(np.abs(np.linalg.eigvals(Wr))) == pytest.approx(1.2)
+    Wo = S.explorer_matrix(kind="orthogonal", r1=0.9, size=32)
+    assert np.allclose(np.linalg.svd(Wo, compute_uv=False), 0.9), "r1 times an orthogonal matrix"
+    h0, u = S.explorer_state(kind="random", size=64, u=2.0, h0_1=0.5, h0_2=-0.5)
+    assert h0.shape == (64,) and h0[:2].tolist() == [0.5, -0.5] and not h0[2:].any()
+    assert np.linalg.norm(u) == pytest.approx(2.0)
+    p = S.explorer_profile(kind="orthogonal", r1=1.0, size=64, T=300)
+    assert np.allclose(p.log_norm[p.norm_steps], 0.0, atol=1e-9), "an orthogonal W^t has norm 1"
+
+
+def test_h0_matters_for_tanh_and_relu_but_not_for_the_linear_jacobian():
+    base = dict(kind="complex", r1=1.5, angle=30.0, T=200)
+    lin = [S.explorer_profile(**base, h0_1=x).log_norm for x in (0.8, -0.3)]
+    assert np.array_equal(lin[0], lin[1])
+    tanh = [S.explorer_profile(**base, activation="tanh", h0_1=x).log_norm for x in (0.8, -0.3)]
+    assert not np.allclose(tanh[0], tanh[1])
+    relu = [S.explorer_profile(kind="real", r1=1.0, r2=1.0, activation="relu", h0_2=x, T=50) for x in (-0.4, 0.4)]
+    assert relu[0].fprime[1:, 1].max() == 0 and relu[1].fprime[1:, 1].min() == 1, "negative start: a dead unit"
+
+
+def test_principal_components():
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((200, 2)) @ np.array([[3.0, 0, 0, 0], [0, 1.0, 0, 0]]) + 5.0
+    xy = S.principal_components(h)
+    assert np.allclose(xy.std(axis=0), h[:, :2].std(axis=0), rtol=0.05)
+    assert np.allclose(xy.mean(axis=0), 0, atol=1e-12)
+    two = rng.standard_normal((10, 2))
+    assert S.principal_components(two) is two or np.array_equal(S.principal_components(two), two)
+
+
+@pytest.mark.parametrize("name", list(S.PRESETS))
+def test_every_preset_ends_as_its_story_says(name):
+    preset = S.PRESETS[name]
+    s = S.explorer_settings(**preset.settings)
+    assert s["t"] == s["T"], "a preset puts the scrubber at the end"
+    assert S.verdict(S.explorer_profile(**s)).word == preset.word
+
+
+def test_preset_stories_hold_numerically():
+    P = {name: S.explorer_profile(**p.settings) for name, p in S.PRESETS.items()}
+    assert int(np.argmax(P["vanishing"].log_norm < -3)) == 66
+    assert 10 ** P["exploding"].log_norm[-1] == pytest.approx(2200, rel=0.01)
+    assert np.allclose(P["rotation on the unit circle"].log_norm, 0, atol=1e-9)
+    jordan = P["Jordan-type block"]
+    assert 10 ** jordan.log_norm[-1] / 1000 == pytest.approx(5, rel=0.01), "||W^t|| about 5t"
+    transient = P["non-normal transient"]
+    assert int(np.argmax(transient.log_norm)) == 18 and 10 ** transient.log_norm.max() == pytest.approx(69, rel=0.01)
+    drift, locked = P["tanh: quasi-periodic drift"], P["tanh: mode-locked cycle"]
+    turn = lambda h: np.degrees(np.angle((h[1:, 0] + 1j * h[1:, 1]) / (h[:-1, 0] + 1j * h[:-1, 1])))  # noqa: E731
+    assert abs(turn(drift.h[-200:]).mean() - 29) < 0.5, "about 29 degrees a step"
+    assert np.abs(drift.h[-1] - drift.h[-5]).max() > 0.1, "and no 4-cycle"
+    assert np.abs(locked.h[-1] - locked.h[-5]).max() < 1e-12, "a period-4 cycle"
+    assert S.format_pow10(locked.log_norm[-1]).endswith("e-404")
+    assert P["sigmoid, γ = 1/4"].log_bound[1] == pytest.approx(np.log10(0.5))
+    relu = P["ReLU, identity W"]
+    assert np.allclose(relu.log_norm, 0) and np.all(relu.fprime[1:, 0] == 1) and np.all(relu.fprime[1:, 1] == 0)
+    assert S.format_pow10(P["below the float range"].log_norm[-1]) == "1.3e-523"
+    assert 10 ** P["8 × 8 non-normal (§5)"].log_norm[P["8 × 8 non-normal (§5)"].norm_steps].max() > 1e5
+    assert np.allclose(P["orthogonal 64 × 64"].log_norm[P["orthogonal 64 × 64"].norm_steps], 0, atol=1e-9)
