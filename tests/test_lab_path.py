@@ -33,7 +33,9 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM_ARGS, PANEL, REAL_SLIDERS, _free_port
+from test_browser import CHROMIUM_ARGS, PANEL, _free_port
+
+from rnnlib.plots.explorer import DESCRIPTIONS
 
 pytestmark = pytest.mark.browser
 
@@ -181,7 +183,7 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
                 image.wait_for(timeout=WAIT)
                 page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=WAIT)
 
-                slider = page.locator(f"{PANEL} .widget-slider", has=page.locator(".widget-label", has_text=REAL_SLIDERS[0]))
+                slider = page.locator(f"{PANEL} .widget-slider", has=page.locator(".widget-label", has_text=DESCRIPTIONS["r1"]))
                 readout, src = slider.locator(".widget-readout"), image.get_attribute("src")
                 value = readout.inner_text()
                 slider.locator(".noUi-handle").focus()
