@@ -104,6 +104,13 @@ def _hint_for(exc: BaseException) -> str:
     if isinstance(exc, ValueError) and "broadcast" in text:
         return ("\nHint: two arrays of different shapes were combined elementwise; print the shape of each "
                 "operand of that line and compare with the shapes in the skeleton's comments.")
+    if "Cannot cast ufunc" in text and "int" in text:
+        return ("\nHint: an integer array cannot hold the fractions written into it in place (+=, -=). Make it a "
+                "float array: np.zeros(shape) and np.zeros_like(a_float_array) are floats; dtype=int, or "
+                "zeros_like of an integer array such as targets, is not.")
+    if "inhomogeneous" in text:
+        return ("\nHint: the five arrays have different shapes, so numpy cannot make them one array (np.linalg.norm("
+                "grads), np.array(grads)). Go over them: np.sqrt(sum(np.sum(g ** 2) for g in grads)).")
     if isinstance(exc, TypeError) and ("argument" in text or "unpack" in text):
         return "\nHint: compare your function's arguments and return values with the skeleton's."
     if isinstance(exc, (IndexError, AttributeError)):
@@ -111,16 +118,20 @@ def _hint_for(exc: BaseException) -> str:
     return ""
 
 
-def _call(fn, name: str, args: tuple, arg_names: tuple, label: str):
-    """fn(*copies of args), with exceptions and in-place changes of the inputs reported clearly."""
+def _call(fn, name: str, args: tuple, arg_names: tuple, label: str, index_hint: str = ""):
+    """fn(*copies of args), with exceptions and in-place changes of the inputs reported clearly.
+
+    index_hint: the checker's own hint for an IndexError, replacing the general one.
+    """
     given = copy.deepcopy(args)
     try:
         result = fn(*given)
     except NotImplementedError:
         raise _Stop() from None
     except Exception as exc:  # the learner's code: any exception becomes a message, not a traceback
+        hint = "\nHint: " + index_hint if index_hint and isinstance(exc, IndexError) else _hint_for(exc)
         raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}{_where(exc)}\n"
-                             f"on {label}.{_hint_for(exc)}") from None
+                             f"on {label}.{hint}") from None
     for arg_name, before, after in zip(arg_names, args, given):
         if not _same(before, after):
             raise AssertionError(
@@ -155,24 +166,37 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _array(value, out: str, expected_shape: tuple, name: str, label: str, what: str = "") -> np.ndarray:
-    """value as a float array of the expected shape, or an AssertionError that says what is wrong."""
+def _array(value, out: str, expected_shape: tuple, name: str, label: str, what: str = "", *,
+           others: dict | None = None, order: str = "") -> np.ndarray:
+    """value as a float array of the expected shape, or an AssertionError that says what is wrong.
+
+    others: the expected shapes of the function's other outputs, to recognise results returned in the wrong
+    order; order: the right order, in words, e.g. "loss, grads".
+    """
+    swapped = f" Are the results in the wrong order? Return {order}." if order else ""
     if value is None:
         raise AssertionError(f"{name} returned None for {out} on {label}: is a `return` missing?")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise AssertionError(f"{name} returned {_describe(value)} for {out} on {label}; expected {what or 'an array'} "
-                             f"of shape {expected_shape}") from None
+                             f"of shape {expected_shape}.{swapped if expected_shape == () else ''}") from None
     if arr.shape != expected_shape:
         hint = ""
-        if expected_shape == () and arr.size == 1:
+        match = [o for o, shape in (others or {}).items() if o != out and shape == arr.shape]
+        if match:
+            hint = f" That is the shape of {match[0]}.{swapped}"
+        elif expected_shape == () and arr.size == 1:
             hint = " A loss is one number: return float(loss)."
         elif len(arr.shape) == 2 and arr.shape == expected_shape[::-1]:
             hint = (" That is the transpose. A gradient has the shape of what it is the gradient of; for a weight "
-                    "W (rows: outputs, columns: inputs) it is upstream.T @ input.")
+                    "W (rows: outputs, columns: inputs) it is upstream.T @ input." if out.startswith("dW") else
+                    " That is the transpose: the code keeps one example per row, so W x is written x @ W.T "
+                    "(not W @ x.T).")
         elif len(expected_shape) == 1 and arr.ndim == 2 and arr.shape[1] == expected_shape[0]:
             hint = " A bias gradient sums over the batch: .sum(axis=0)."
+        elif len(expected_shape) == 1 and arr.ndim == 1 and out.startswith("db"):
+            hint = " A bias gradient has one entry per unit: sum over the batch, .sum(axis=0), not over axis 1."
         raise AssertionError(f"{name} returned {out} of shape {arr.shape} on {label}; expected shape "
                              f"{expected_shape}.{hint}")
     return arr
@@ -191,7 +215,9 @@ def _grads(value, ref: dict, name: str, label: str) -> dict:
     if isinstance(value, dict):
         raise AssertionError(f"{name} returned a dict for the gradients on {label}; expected {what}.")
     parts = _sequence(value, 5, "the gradients", name, label, what)
-    return {g: _array(p, g, ref[g].shape, name, label) for g, p in zip(GRAD_NAMES, parts)}
+    shapes = {g: ref[g].shape for g in GRAD_NAMES}
+    return {g: _array(p, g, ref[g].shape, name, label, others=shapes, order=", ".join(GRAD_NAMES))
+            for g, p in zip(GRAD_NAMES, parts)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -437,8 +463,9 @@ def check_step_forward(fn) -> None:
         if isinstance(res, tuple) and len(res) == 3:
             res = res[:2]  # rnnlib's (h_t, y_hat_t, cache) is fine too
         h, y = _sequence(res, 2, "its result", name, c["label"], what)
-        return {"h_t": _array(h, "h_t", ref["h_t"].shape, name, c["label"]),
-                "y_hat_t": _array(y, "y_hat_t", ref["y_hat_t"].shape, name, c["label"])}
+        shapes, order = {o: ref[o].shape for o in ref}, "h_t, y_hat_t"
+        return {"h_t": _array(h, "h_t", ref["h_t"].shape, name, c["label"], others=shapes, order=order),
+                "y_hat_t": _array(y, "y_hat_t", ref["y_hat_t"].shape, name, c["label"], others=shapes, order=order)}
 
     def reference(c):
         h, y, _ = step_forward(c["x_t"], c["h_prev"], c["params"], "tanh")
@@ -551,10 +578,13 @@ def check_softmax_cross_entropy(fn) -> None:
     the loss. Notebook 02.
     """
     def call(fn, name, c, ref):
-        res = _call(fn, name, (c["logits"], c["targets"]), ("logits", "targets"), c["label"])
+        res = _call(fn, name, (c["logits"], c["targets"]), ("logits", "targets"), c["label"],
+                    index_hint="targets holds one class number per example, not a one-hot matrix: the target "
+                    "entries are p[np.arange(B), targets] (onehot[targets] = 1 would set whole rows).")
         loss, d = _sequence(res, 2, "its result", name, c["label"], "a pair (loss, dlogits)")
-        return {"loss": _array(loss, "loss", (), name, c["label"], "a number"),
-                "dlogits": _array(d, "dlogits", ref["dlogits"].shape, name, c["label"])}
+        shapes, order = {o: np.shape(ref[o]) for o in ref}, "loss, dlogits"
+        return {"loss": _array(loss, "loss", (), name, c["label"], "a number", others=shapes, order=order),
+                "dlogits": _array(d, "dlogits", ref["dlogits"].shape, name, c["label"], others=shapes, order=order)}
 
     def reference(c):
         loss, d = softmax_cross_entropy(c["logits"], c["targets"])
@@ -717,8 +747,9 @@ def check_step_backward(fn) -> None:
         res = _call(fn, name, (c["dlogits_t"], c["dh_next"], c["cache"]), ("dlogits_t", "dh_next", "cache"),
                     c["label"])
         dx, dhp, grads = _sequence(res, 3, "its result", name, c["label"], "a triple (dx_t, dh_prev, grads)")
-        out = {"dx_t": _array(dx, "dx_t", ref["dx_t"].shape, name, c["label"]),
-               "dh_prev": _array(dhp, "dh_prev", ref["dh_prev"].shape, name, c["label"])}
+        shapes, order = {o: ref[o].shape for o in ("dx_t", "dh_prev")}, "dx_t, dh_prev, grads"
+        out = {"dx_t": _array(dx, "dx_t", ref["dx_t"].shape, name, c["label"], others=shapes, order=order),
+               "dh_prev": _array(dhp, "dh_prev", ref["dh_prev"].shape, name, c["label"], others=shapes, order=order)}
         out.update(_grads(grads, ref, name, c["label"]))
         return out
 
@@ -873,7 +904,8 @@ def check_bptt(fn) -> None:
         if isinstance(res, tuple) and len(res) == 3 and not isinstance(res, RNNParams):
             res = res[:2]  # (loss, grads, dh0) like rnnlib.bptt(..., return_dh0=True) is fine too
         loss, grads = _sequence(res, 2, "its result", name, c["label"], "a pair (loss, grads)")
-        return {"loss": _array(loss, "loss", (), name, c["label"], "a number"), **_grads(grads, ref, name, c["label"])}
+        return {"loss": _array(loss, "loss", (), name, c["label"], "a number", order="loss, grads"),
+                **_grads(grads, ref, name, c["label"])}
 
     def reference(c):
         loss, g = bptt(c["params"], c["xs"], c["targets"], c["h0"])
@@ -982,7 +1014,7 @@ def check_clip_by_norm(fn) -> None:
             raise AssertionError(f"{name} returned only the clipped gradients on {c['label']}; expected {what}: "
                                  "return clipped, norm")
         clipped, norm = _sequence(res, 2, "its result", name, c["label"], what)
-        return {"norm": _array(norm, "norm", (), name, c["label"], "a number"),
+        return {"norm": _array(norm, "norm", (), name, c["label"], "a number", order="clipped, norm"),
                 **_grads(clipped, ref, name, c["label"])}
 
     def reference(c):
