@@ -238,7 +238,9 @@ def _public(check):
 
 def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference: Callable,
          mistakes: tuple, generic: str, oracle: Callable | None = None, against: str = "rnnlib",
-         extra: Callable | None = None) -> None:
+         extra: Callable | None = None, diagnose: Callable | None = None) -> None:
+    """extra(gots, cases): text appended to every failure; diagnose(gots, cases): a specific diagnosis (or "")
+    that replaces the generic advice when no classic mistake explains the numbers."""
     name = getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
@@ -263,6 +265,9 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     wrong = [o for o in outputs if worst[o] >= TOL]
     if wrong:
         msg = _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic, against)
+        specific = diagnose(gots, cases) if diagnose else ""
+        if specific:
+            msg = msg.replace(f"This is none of the classic mistakes this checker knows. {generic}", specific.lstrip())
         raise AssertionError(msg + (extra(gots, cases) if extra else "")) from None
     line = f"{title}: right on all {len(cases)} cases. Worst rel. error vs {against}: " + \
         ", ".join(f"{o} {worst[o]:.1g}" for o in outputs)
@@ -342,6 +347,12 @@ def _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, ge
         return msg + _explain(full)
     partial = {o: [m for m in mistakes if _matches(m, o, gots, cases)] for o in wrong}
     partial = {o: ms for o, ms in partial.items() if ms}
+    zero = [o for o in wrong if o not in partial and all(not np.any(g[o]) for g in gots)]
+    if zero:  # an output left at its starting zeros: say so before anything else
+        msg += (f"\n{', '.join(zero)} {'is' if len(zero) == 1 else 'are'} all zeros on every case: never computed, "
+                "or never added to after starting from zeros?")
+        if len(zero) == len(wrong):
+            return msg
     if partial:
         msg += "\nSome of your outputs are those of classic mistakes:"
         for o, ms in partial.items():
@@ -387,6 +398,9 @@ def _forward_variant(c, *, W_hh_T=True, b_h=True, f=True, b_y=True, softmax_kind
             y = softmax(z)
         elif softmax_kind == "naive":
             y = _naive_softmax(z)
+        elif softmax_kind == "global_shift":  # one max for the whole batch, then per-row sums
+            e = np.exp(z - z.max())
+            y = e / e.sum(axis=1, keepdims=True)
         elif softmax_kind == "none":
             y = z
         elif softmax_kind == "axis0":
@@ -426,6 +440,11 @@ FORWARD_MISTAKES = (
                  softmax_kind="total"),
     _fwd_mistake("y_from_h_prev", "the prediction is read off h_{t-1} instead of the new state h_t.",
                  "y_hat_t = softmax(h_t @ W_yh.T + b_y)      # (3) uses h_t", y_from="h_prev"),
+    _fwd_mistake("softmax_global_shift",
+                 "the softmax subtracts one max over the whole batch (z.max()) instead of each row's max: a row "
+                 "far below the batch's largest logit underflows to all zeros, and 0/0 is NaN.",
+                 "e = np.exp(z - z.max(axis=1, keepdims=True))      # each row shifted by its own max",
+                 softmax_kind="global_shift"),
     _fwd_mistake("softmax_overflow",
                  "the softmax overflows on large logits: np.exp(z) is inf beyond z of about 709, and inf/inf "
                  "is NaN (notebook 02, section 4).",
@@ -496,6 +515,8 @@ def _ce_variant(c, kind):
         elif kind == "log_of_softmax":
             p = softmax(z)
             loss = -np.mean(np.log(p[rows, y]))
+        elif kind == "mean_over_classes":
+            loss = loss / z.shape[1]
         elif kind == "no_mean":
             loss, d = loss * B, d * B
         elif kind == "mean_twice":
@@ -535,12 +556,16 @@ CE_MISTAKES = (
                 "log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True)) with z = logits - max: log-sum-exp, "
                 "never log(softmax); loss = -log_p[np.arange(B), targets].mean()"),
     _ce_mistake("no_mean",
-                "the 1/B of the batch mean is missing: the loss is summed over the batch, and dlogits is not "
-                "divided by B.",
+                "the 1/B of the batch mean is missing: summed over the batch instead of averaged, B times too "
+                "large.",
                 "loss = -log_p[np.arange(B), targets].mean();  dlogits = (y_hat - onehot) / B"),
     _ce_mistake("mean_twice",
-                "the 1/B of the batch mean is applied twice (the loss and dlogits are B times too small).",
+                "the 1/B of the batch mean is applied twice: B times too small.",
                 "divide by B once: loss = (sum over the batch) / B, dlogits = (y_hat - onehot) / B"),
+    _ce_mistake("mean_over_classes",
+                "the loss is a mean over all B * Y entries (np.mean of onehot * log_p, say), Y times too small: "
+                "only the target entry of each row counts, so average over the B examples only.",
+                "loss = -(onehot * log_p).sum() / B, or -log_p[np.arange(B), targets].mean()"),
     _ce_mistake("sign", "dlogits has the wrong sign: the gradient is y_hat - onehot(y), not onehot(y) - y_hat.",
                 "dlogits = y_hat.copy(); dlogits[np.arange(B), targets] -= 1; dlogits /= B"),
     _ce_mistake("no_minus_one", "dlogits is the softmax without the -1 at the target class.",
@@ -564,7 +589,7 @@ def _ce_cases():
         if scale > 100:  # make sure no target is the largest logit: its probability underflows to 0
             targets = (np.argmax(logits, axis=1) + 1 + rng.integers(0, Y - 1, size=B)) % Y
         label = f"case {i + 1} (B = {B}, Y = {Y}{', logits of about 1e4' if scale > 100 else ''})"
-        cases.append({"label": label, "logits": logits, "targets": targets})
+        cases.append({"label": label, "logits": logits, "targets": targets, "large": scale > 100})
     return cases
 
 
@@ -598,10 +623,21 @@ def check_softmax_cross_entropy(fn) -> None:
             worst = max(worst, rel_error(np.asarray(fn(c["logits"].copy(), c["targets"].copy())[1]), num))
         return worst
 
+    def large_only(gots, cases):
+        """A loss wrong only where the target's probability underflows: log(p + eps), np.clip(p, eps, 1), ..."""
+        bad = [c for g, c in zip(gots, cases)
+               if rel_error(g["loss"], softmax_cross_entropy(c["logits"], c["targets"])[0]) >= TOL]
+        if not bad or not all(c["large"] for c in bad):
+            return ""
+        return ("\nYour loss is right on ordinary logits and wrong only with logits of about 1e4, where the "
+                "target's probability underflows to 0 and its true -log is about 1e4: a log(p + eps) or a clipped p "
+                "caps it near -log(eps). Never take the log of p: log_p = z - np.log(np.exp(z).sum(axis=1, "
+                "keepdims=True)) with z = logits - logits.max(axis=1, keepdims=True) (section 4).")
+
     _run("check_softmax_cross_entropy", fn, _ce_cases(), ("loss", "dlogits"), call, reference, CE_MISTAKES,
          "Notebook 02: L = -(1/B) sum_b log softmax(z_b)[y_b] with the max-shift and log-sum-exp (section 4), "
          "and dL/dz = (softmax(z) - onehot(y)) / B (exercise 3).",
-         oracle, against="rnnlib.softmax_cross_entropy")
+         oracle, against="rnnlib.softmax_cross_entropy", diagnose=large_only)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -623,11 +659,13 @@ def _fprime(kind, f, a_t, h_t, h_prev):
         return f.derivative(h_prev, f(h_prev))
     if kind == "of_a_in_h":
         return f.derivative(a_t, a_t)
+    if kind == "tanh_of_a":
+        return 1.0 - np.tanh(a_t) ** 2
     return 1.0 - h_t * h_t  # "tanh"
 
 
 def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev",
-                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False):
+                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False, carry_from="da"):
     dlogits, dhn, cache = c["dlogits_t"], c["dh_next"], c["cache"]
     x_t, h_prev, a_t, h_t, p, f = cache
     B = dlogits.shape[0]
@@ -636,7 +674,8 @@ def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", 
     src = h_prev if dW_hh_from == "h_prev" else h_t
     dW_hh = src.T @ da_t if dW_hh_T else da_t.T @ src
     sumB = (lambda v: v.mean(axis=0)) if bias_mean else (lambda v: v.sum(axis=0))
-    out = {"dx_t": da_t @ p.W_hx, "dh_prev": da_t @ (p.W_hh.T if carry_T else p.W_hh),
+    back = da_t if carry_from == "da" else dh_t  # what is carried to x_t and h_{t-1}
+    out = {"dx_t": back @ p.W_hx, "dh_prev": back @ (p.W_hh.T if carry_T else p.W_hh),
            "dW_hx": da_t.T @ x_t, "dW_hh": dW_hh, "db_h": sumB(da_t), "dW_yh": dlogits.T @ h_t,
            "db_y": sumB(dlogits)}
     if weights_over_B or all_over_B:
@@ -666,6 +705,15 @@ STEP_BACKWARD_MISTAKES = (
                 "f' is tanh's 1 - h_t**2 even when the cache's activation is another one (sigmoid, relu, linear).",
                 "da_t = dh_t * cache.f.derivative(cache.a_t, cache.h_t)   # the f that step_forward used",
                 fprime="tanh"),
+    _sb_mistake("fprime_tanh_of_a",
+                "f' is tanh's 1 - tanh(a_t)**2 whatever the activation; the check also runs sigmoid, relu and "
+                "linear steps, each with its own f'.",
+                "da_t = dh_t * f.derivative(a_t, h_t)   # f from the cache: the activation this step used",
+                fprime="tanh_of_a"),
+    _sb_mistake("carry_skips_fprime",
+                "what goes back to x_t and h_{t-1} is computed from dh_t, skipping f': x_t and h_{t-1} enter "
+                "only through a_t, so they get da_t, the gradient after f'.",
+                "dx_t = da_t @ W_hx;  dh_prev = da_t @ W_hh      # da_t, not dh_t", carry_from="dh"),
     _sb_mistake("W_hh_not_transposed",
                 "W_hh is not transposed (or transposed twice) when the gradient is carried back to h_{t-1}: "
                 "with one example per row, dh_prev = da_t @ W_hh.T computes W_hh da_t, but the chain rule needs "
@@ -779,7 +827,8 @@ BPTT_OUTPUTS = ("loss",) + GRAD_NAMES
 
 
 def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev", dW_hh_T=False,
-                  accumulate="sum", scale=1.0, loss_scale=None, ignore_h0=False):
+                  accumulate="sum", scale=1.0, loss_scale=None, ignore_h0=False, order="backward", carry_from="da",
+                  alias=False):
     """BPTT for tanh written as the plain loop, with switches for the classic mistakes."""
     p, xs, targets = c["params"], c["xs"], c["targets"]
     T, B, _ = xs.shape
@@ -789,20 +838,23 @@ def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_fro
         a = xs[t - 1] @ p.W_hx.T + hs[-1] @ p.W_hh.T + p.b_h
         as_.append(a)
         hs.append(np.tanh(a))
-        l_t, d_t = softmax_cross_entropy(hs[-1] @ p.W_yh.T + p.b_y, targets[t - 1])
+    if alias:  # every stored h_t is one array, overwritten in place: after the loop all of them hold h_T
+        hs = [h0] + [hs[-1]] * T
+    for t in range(1, T + 1):
+        l_t, d_t = softmax_cross_entropy(hs[t] @ p.W_yh.T + p.b_y, targets[t - 1])
         loss += l_t
         dls.append(d_t)
     f = get_activation("tanh")
     grads = {g: np.zeros_like(a) for g, a in zip(GRAD_NAMES, p)}
     dhn = np.zeros_like(h0)
-    for t in range(T, 0, -1):
+    for t in (range(T, 0, -1) if order == "backward" else range(1, T + 1)):
         dh = dls[t] @ p.W_yh + (dhn if dh_next == "before" else 0.0)
         da = dh * _fprime(fprime, f, as_[t], hs[t], hs[t - 1]) + (dhn if dh_next == "after" else 0.0)
         src = hs[t - 1] if dW_hh_from == "h_prev" else hs[t]
         step = {"dW_hx": da.T @ xs[t - 1], "dW_hh": src.T @ da if dW_hh_T else da.T @ src,
                 "db_h": da.sum(axis=0), "dW_yh": dls[t].T @ hs[t], "db_y": dls[t].sum(axis=0)}
         grads = {g: (grads[g] + step[g] if accumulate == "sum" else step[g]) for g in GRAD_NAMES}
-        dhn = da @ (p.W_hh.T if carry_T else p.W_hh)
+        dhn = (da if carry_from == "da" else dh) @ (p.W_hh.T if carry_T else p.W_hh)
     ls = scale if loss_scale is None else loss_scale
     out = {"loss": np.asarray(loss * (ls(T, B) if callable(ls) else ls))}
     out.update({g: v * (scale(T, B) if callable(scale) else scale) for g, v in grads.items()})
@@ -852,6 +904,17 @@ BPTT_MISTAKES = (
                 "start from zeros and add every step's share: grads = RNNParams(*(g + s for g, s in zip(grads, "
                 "step_grads))), or dW_hh += da.T @ h[t - 1] and the same for dW_hx, db_h, dW_yh, db_y",
                 accumulate="overwrite"),
+    _bp_mistake("backward_loop_forward",
+                "the backward loop runs forward in time (t = 1, 2, ..., T): dh_next must come from step t + 1, "
+                "so step T goes first, with dh_next = zeros.",
+                "for t in range(T, 0, -1):      # newest step first", order="forward"),
+    _bp_mistake("carry_skips_fprime",
+                "dh_next is computed from dh, skipping f': h_{t-1} enters step t only through a_t, so it gets da.",
+                "dh_next = da @ W_hh      # da = dh * (1 - h[t]**2), not dh", carry_from="dh"),
+    _bp_mistake("h_aliased",
+                "every stored h_t is the same array, overwritten in place (h[:] = ..., np.tanh(..., out=h)), so "
+                "after the forward loop all of them hold h_T.",
+                "h = np.tanh(...) makes a new array each step; store that (or append h.copy())", alias=True),
     _bp_mistake("h0_ignored",
                 "the given h0 is ignored: the loop starts from zeros.",
                 "h = np.zeros((B, H)) if h0 is None else h0", ignore_h0=True),
@@ -947,6 +1010,9 @@ def _clip_variant(c, kind):
     elif kind == "no_sqrt":
         norm = norm ** 2
         out = [a * (theta / norm if norm >= theta else 1.0) for a in g]
+    elif kind == "sum_of_norms":
+        norm = float(sum(np.linalg.norm(a) for a in g))
+        out = [a * (theta / norm if norm >= theta else 1.0) for a in g]
     elif kind == "reversed":
         out = [a * (theta / norm if norm < theta else 1.0) for a in g]
     else:  # "norm_after": right clipping, but the norm reported after it
@@ -972,6 +1038,9 @@ CLIP_MISTAKES = (
                   "the gradient is always rescaled to norm theta, even when its norm is already below theta "
                   "(that is normalising, not clipping).", _CLIP_FIX),
     _clip_mistake("inverted", "the scale factor is upside down: norm / theta instead of theta / norm.", _CLIP_FIX),
+    _clip_mistake("sum_of_norms",
+                  "the norm is the sum of the five arrays' norms; the global norm is the square root of the sum of "
+                  "their squares (one norm over every entry), which is smaller.", _CLIP_FIX),
     _clip_mistake("no_sqrt", "the norm is the sum of squares without the square root.", _CLIP_FIX),
     _clip_mistake("reversed", "the condition is reversed: it rescales when the norm is below theta and leaves "
                   "large gradients alone.", _CLIP_FIX),
@@ -1031,6 +1100,9 @@ def check_clip_by_norm(fn) -> None:
             if na > 0:
                 worst = max(worst, float(np.degrees(np.arccos(np.clip(a @ b / (na * np.linalg.norm(b)), -1, 1)))))
         shown = f"{worst:.3g}" if worst > 1e-4 else "0"  # arccos of a cosine that rounds to 1 is ~1e-6, not 0
+        if shown == "0":
+            return ("\nDirection: your clipped gradient is up to 0 degrees away from g, as norm clipping keeps it: "
+                    "its length is what is wrong (the norm, or when and by how much you scale).")
         return (f"\nDirection: your clipped gradient is up to {shown} degrees away from g "
                 "(norm clipping keeps the direction: 0 degrees).")
 

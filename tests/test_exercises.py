@@ -64,6 +64,9 @@ def learner_step_forward(mistake=None):
         if mistake == "softmax_one_sum":
             e = np.exp(z - z.max())
             return h_t, e / e.sum()
+        if mistake == "softmax_global_shift":
+            e = np.exp(z - np.max(z))
+            return h_t, e / e.sum(axis=1, keepdims=True)
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return h_t, e / e.sum(axis=1, keepdims=True)
     return my_step_forward
@@ -97,6 +100,9 @@ def learner_softmax_cross_entropy(mistake=None):
             return loss * B, d
         if mistake == "mean_twice":
             return loss / B, d / B / B
+        if mistake == "mean_over_classes":
+            onehot = np.eye(logits.shape[1])[targets]
+            return -np.mean(onehot * log_p), d / B
         return loss, d / B
     return my_softmax_cross_entropy
 
@@ -111,7 +117,8 @@ def learner_step_backward(mistake=None):
         fprime = {"fprime_at_h_prev": lambda: f.derivative(h_prev, h_prev),
                   "fprime_of_h_prev": lambda: f.derivative(h_prev, f(h_prev)),
                   "fprime_formula_on_a": lambda: f.derivative(a_t, a_t),
-                  "fprime_tanh_hardcoded": lambda: 1 - h_t ** 2}.get(mistake, lambda: f.derivative(a_t, h_t))()
+                  "fprime_tanh_hardcoded": lambda: 1 - h_t ** 2,
+                  "fprime_tanh_of_a": lambda: 1 - np.tanh(a_t) ** 2}.get(mistake, lambda: f.derivative(a_t, h_t))()
         da_t = dh_t * fprime
         if mistake == "dh_next_after_fprime":
             da_t = da_t + dh_next
@@ -121,8 +128,9 @@ def learner_step_backward(mistake=None):
         db_h = da_t.mean(axis=0) if mean else da_t.sum(axis=0)
         db_y = dlogits_t.mean(axis=0) if mean else dlogits_t.sum(axis=0)
         grads = [da_t.T @ x_t, dW_hh, db_h, dlogits_t.T @ h_t, db_y]
-        dx_t = da_t @ params.W_hx
-        dh_prev = da_t @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
+        back = dh_t if mistake == "carry_skips_fprime" else da_t
+        dx_t = back @ params.W_hx
+        dh_prev = back @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
         if mistake in ("grads_over_B", "all_over_B"):
             grads = [g / B for g in grads]
         if mistake == "all_over_B":
@@ -137,9 +145,16 @@ def learner_bptt(mistake=None):
         H = params.n_hidden
         h = np.zeros((B, H)) if h0 is None or mistake == "h0_ignored" else h0
         hs, dls, loss = [h], [None], 0.0
+        if mistake == "h_aliased":
+            h = h.copy()
         for t in range(1, T + 1):
-            h = np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)
+            if mistake == "h_aliased":  # one buffer, overwritten in place and stored T times
+                np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h, out=h)
+            else:
+                h = np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)
             hs.append(h)
+        for t in range(1, T + 1):
+            h = hs[t]
             z = h @ params.W_yh.T + params.b_y
             p = np.exp(z - z.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
@@ -148,7 +163,7 @@ def learner_bptt(mistake=None):
             dls.append(p)  # ... and dlogits not yet divided by B
         dW_hx, dW_hh, db_h, dW_yh, db_y = (np.zeros_like(a) for a in params)
         dh_next = np.zeros((B, H))
-        for t in range(T, 0, -1):
+        for t in (range(1, T + 1) if mistake == "backward_loop_forward" else range(T, 0, -1)):
             dz = dls[t] if mistake == "batch_sum" else dls[t] / B
             if mistake == "batch_mean_twice":
                 dz = dz / B
@@ -171,7 +186,8 @@ def learner_bptt(mistake=None):
                 db_h += da.sum(axis=0)
                 dW_yh += dz.T @ hs[t]
                 db_y += dz.sum(axis=0)
-            dh_next = da @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
+            dh_next = (dh if mistake == "carry_skips_fprime" else da) @ \
+                (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
         grads = [dW_hx, dW_hh, db_h, dW_yh, db_y]
         if mistake != "batch_sum":
             loss /= B
@@ -189,6 +205,8 @@ def learner_clip_by_norm(mistake=None):
     def my_clip_by_norm(grads, theta):
         total = sum(float(np.sum(g * g)) for g in grads)
         norm = total if mistake == "no_sqrt" else np.sqrt(total)
+        if mistake == "sum_of_norms":
+            norm = sum(np.linalg.norm(g) for g in grads)
         if mistake == "per_array":
             return RNNParams(*(g * min(1.0, theta / np.linalg.norm(g)) for g in grads)), norm
         if mistake == "elementwise":
