@@ -619,3 +619,168 @@ def test_the_traceback_of_a_failure_ends_in_the_public_checker():
         ex.check_bptt(learner_bptt("dh_next_forgotten"))
     frames = [entry.name for entry in info.traceback]
     assert frames[-1] == "wrapper" and "_run" not in frames, frames
+
+
+# ----------------------------------------------------------------------------------------------
+# A stuck learner's attempts (issue 9 review): right ones written differently pass; wrong ones that are
+# none of the listed mistakes get a message that points at the actual slip, and none blames another
+# ----------------------------------------------------------------------------------------------
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def right_forward_einsum(x_t, h_prev, params):
+    a = np.einsum("hx,bx->bh", params.W_hx, x_t) + np.einsum("hk,bk->bh", params.W_hh, h_prev) + params.b_h
+    h = np.tanh(a)
+    return h, _softmax_rows(np.einsum("yh,bh->by", params.W_yh, h) + params.b_y)
+
+
+def right_forward_column_loop(x_t, h_prev, params):
+    hs, ys = [], []
+    for x, hp in zip(x_t, h_prev):  # one example at a time, column vectors as in the equations
+        h = np.tanh(params.W_hx @ x + params.W_hh @ hp + params.b_h)
+        z = params.W_yh @ h + params.b_y
+        lse = z.max() + np.log(np.exp(z - z.max()).sum())  # softmax as exp(z - logsumexp(z))
+        hs.append(h)
+        ys.append(np.exp(z - lse))
+    return np.array(hs), np.array(ys)
+
+
+def right_ce_onehot_matrix(logits, targets):
+    B, Y = logits.shape
+    onehot = np.eye(Y)[targets]
+    m = logits.max(axis=1, keepdims=True)
+    log_p = logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+    return -(onehot * log_p).sum() / B, (np.exp(log_p) - onehot) / B
+
+
+def right_step_backward_outer_products(dlogits_t, dh_next, cache):
+    x, hp, a, h, p, f = cache
+    G = [np.zeros_like(w) for w in p]
+    dxs, dhs = [], []
+    for b in range(len(x)):
+        dab = (p.W_yh.T @ dlogits_t[b] + dh_next[b]) * f.derivative(a[b], h[b])
+        for i, g in enumerate((np.outer(dab, x[b]), np.outer(dab, hp[b]), dab,
+                               np.outer(dlogits_t[b], h[b]), dlogits_t[b])):
+            G[i] += g
+        dxs.append(p.W_hx.T @ dab)
+        dhs.append(p.W_hh.T @ dab)
+    return np.array(dxs), np.array(dhs), G  # a plain list of the five gradients is accepted
+
+
+def right_clip_strict_greater(grads, theta):
+    norm = np.linalg.norm(np.concatenate([g.ravel() for g in grads]))
+    scale = theta / norm if norm > theta else 1.0  # > or >=: at norm == theta the scale is 1 either way
+    return [g * scale for g in grads], norm
+
+
+@pytest.mark.parametrize("check,fn", [
+    (ex.check_step_forward, right_forward_einsum), (ex.check_step_forward, right_forward_column_loop),
+    (ex.check_softmax_cross_entropy, right_ce_onehot_matrix),
+    (ex.check_step_backward, right_step_backward_outer_products), (ex.check_clip_by_norm, right_clip_strict_greater),
+], ids=["forward-einsum", "forward-column-loop", "ce-onehot", "step-backward-outer", "clip-greater"])
+def test_right_implementations_written_differently_pass(check, fn, capsys):
+    assert check(fn) is None
+    assert "right on all" in capsys.readouterr().out
+
+
+def test_results_in_the_wrong_order_are_recognised():
+    def swapped_forward(x_t, h_prev, params):
+        h, y = right_forward_einsum(x_t, h_prev, params)
+        return y, h
+    msg = failure(ex.check_step_forward, swapped_forward)
+    assert "That is the shape of y_hat_t. Are the results in the wrong order? Return h_t, y_hat_t." in msg, msg
+
+    msg = failure(ex.check_bptt, lambda *a: learner_bptt(None)(*a)[::-1])
+    assert "returned an RNNParams for loss" in msg and "wrong order? Return loss, grads." in msg, msg
+
+    def grads_misordered(dlogits_t, dh_next, cache):
+        dx, dh_prev, g = learner_step_backward(None)(dlogits_t, dh_next, cache)
+        return dx, dh_prev, (g.W_hh, g.W_hx, g.b_h, g.W_yh, g.b_y)
+    msg = failure(ex.check_step_backward, grads_misordered)
+    assert "returned dW_hx of shape (5, 5)" in msg and "That is the shape of dW_hh" in msg, msg
+    assert "dW_hx, dW_hh, db_h, dW_yh, db_y" in msg, msg
+
+
+def test_a_transposed_state_gets_the_row_convention_hint_not_the_gradient_one():
+    def column_code(x_t, h_prev, params):
+        h = np.tanh(params.W_hx @ x_t.T + params.W_hh @ h_prev.T + params.b_h[:, None])
+        return h, None
+    msg = failure(ex.check_step_forward, column_code)
+    assert "returned h_t of shape (5, 1)" in msg and "That is the transpose: the code keeps one example per row" in msg
+    assert "gradient" not in msg, msg
+
+
+def test_a_bias_gradient_summed_over_the_wrong_axis_is_told_which_axis():
+    def db_h_axis1(dlogits_t, dh_next, cache):
+        dx, dh_prev, g = learner_step_backward(None)(dlogits_t, dh_next, cache)
+        x_t, h_prev, a_t, h_t, params, f = cache
+        da_t = (dlogits_t @ params.W_yh + dh_next) * f.derivative(a_t, h_t)
+        return dx, dh_prev, g._replace(b_h=da_t.sum(axis=1))
+    msg = failure(ex.check_step_backward, db_h_axis1)
+    assert "returned db_h of shape (1,)" in msg and ".sum(axis=0), not over axis 1" in msg, msg
+
+
+def test_exceptions_from_integer_arrays_ragged_norms_and_one_hot_indexing_get_their_own_hint():
+    def int_onehot(logits, targets):
+        B, Y = logits.shape
+        onehot = np.zeros((B, Y), dtype=int)
+        onehot[np.arange(B), targets] = 1
+        onehot -= right_ce_onehot_matrix(logits, targets)[1]  # UFuncTypeError: float into int
+        return 0.0, onehot
+    msg = failure(ex.check_softmax_cross_entropy, int_onehot)
+    assert "raised UFuncTypeError" in msg and "an integer array cannot hold the fractions" in msg, msg
+
+    def ragged_norm(grads, theta):
+        return grads, np.linalg.norm(grads)
+    msg = failure(ex.check_clip_by_norm, ragged_norm)
+    assert "raised ValueError" in msg and "np.sqrt(sum(np.sum(g ** 2) for g in grads))" in msg, msg
+
+    def rows_as_onehot(logits, targets):
+        onehot = np.zeros_like(logits)
+        onehot[targets] = 1  # sets whole rows, or runs past the last row
+        return 0.0, onehot
+    msg = failure(ex.check_softmax_cross_entropy, rows_as_onehot)
+    assert "raised IndexError" in msg and "p[np.arange(B), targets]" in msg, msg
+    assert "compare the names and shapes" not in msg, msg
+
+
+def test_an_output_left_at_zeros_is_told_so_without_the_generic_advice():
+    def no_db_y(*args):
+        loss, g = learner_bptt(None)(*args)
+        return loss, g._replace(b_y=np.zeros_like(g.b_y))
+    msg = failure(ex.check_bptt, no_db_y)
+    assert "db_y is all zeros on every case: never computed, or never added to" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
+    assert msg.splitlines()[1].startswith("Right: loss, dW_hx, dW_hh, db_h, dW_yh"), msg
+
+
+def test_a_loss_capped_by_log_eps_is_diagnosed_from_the_large_logit_case():
+    def log_eps(logits, targets):
+        B = len(targets)
+        p = _softmax_rows(logits)
+        loss = -np.mean(np.log(p[np.arange(B), targets] + 1e-12))
+        d = p.copy()
+        d[np.arange(B), targets] -= 1
+        return loss, d / B
+    msg = failure(ex.check_softmax_cross_entropy, log_eps)
+    assert msg.startswith("check_softmax_cross_entropy: loss is wrong") and "Right: dlogits" in msg, msg
+    assert "wrong only with logits of about 1e4" in msg and "log(p + eps)" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
+
+
+def test_half_of_a_batch_mean_mistake_does_not_blame_the_right_half():
+    def loss_summed_only(logits, targets):
+        loss, d = right_ce_onehot_matrix(logits, targets)
+        return loss * len(targets), d  # dlogits is right
+    msg = failure(ex.check_softmax_cross_entropy, loss_summed_only)
+    assert "Right: dlogits" in msg and "- loss:" in msg, msg
+    assert "dlogits is not" not in msg and "the loss and dlogits" not in msg, msg
+
+
+def test_a_clipping_with_the_right_direction_is_told_its_length_is_wrong():
+    msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("sum_of_norms"))
+    assert "up to 0 degrees away from g, as norm clipping keeps it: its length is what is wrong" in msg, msg
