@@ -361,6 +361,9 @@ def _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, ge
         if rest:
             msg += f"\n- {', '.join(rest)}: none of the classic mistakes this checker knows. {generic}"
         return msg
+    if max(worst[o] for o in wrong) < 1e-4:  # right formulas, wrong precision
+        return msg + ("\nThe errors are small but above rounding: float32 arithmetic (the check works in float64), "
+                      "or a small constant (an eps) added somewhere?")
     return msg + f"\nThis is none of the classic mistakes this checker knows. {generic}"
 
 

@@ -784,3 +784,14 @@ def test_half_of_a_batch_mean_mistake_does_not_blame_the_right_half():
 def test_a_clipping_with_the_right_direction_is_told_its_length_is_wrong():
     msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("sum_of_norms"))
     assert "up to 0 degrees away from g, as norm clipping keeps it: its length is what is wrong" in msg, msg
+
+
+def test_errors_at_float32_level_are_blamed_on_precision_not_on_an_unknown_mistake():
+    def eps_in_softmax(x_t, h_prev, params):
+        h = np.tanh(x_t @ params.W_hx.T + h_prev @ params.W_hh.T + params.b_h)
+        z = h @ params.W_yh.T + params.b_y
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return h, e / (e.sum(axis=1, keepdims=True) + 1e-5)
+    msg = failure(ex.check_step_forward, eps_in_softmax)
+    assert msg.startswith("check_step_forward: y_hat_t is wrong") and "float32 arithmetic" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
