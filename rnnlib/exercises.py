@@ -186,8 +186,11 @@ def _array(value, out: str, expected_shape: tuple, name: str, label: str, what: 
         match = [o for o, shape in (others or {}).items() if o != out and shape == arr.shape]
         if match:
             hint = f" That is the shape of {match[0]}.{swapped}"
+        elif expected_shape == () and out == "loss":
+            hint = (" A loss is one number, the mean over the batch (.mean(), not one value per example): "
+                    "return float(loss).")
         elif expected_shape == () and arr.size == 1:
-            hint = " A loss is one number: return float(loss)."
+            hint = f" The {out} is one number: return float({out})."
         elif len(arr.shape) == 2 and arr.shape == expected_shape[::-1]:
             hint = (" That is the transpose. A gradient has the shape of what it is the gradient of; for a weight "
                     "W (rows: outputs, columns: inputs) it is upstream.T @ input." if out.startswith("dW") else
@@ -966,7 +969,9 @@ def check_bptt(fn) -> None:
     """
     def call(fn, name, c, ref):
         args = (c["params"], c["xs"], c["targets"]) + (() if c["h0"] is None else (c["h0"],))
-        res = _call(fn, name, args, ("params", "xs", "targets", "h0"), c["label"])
+        res = _call(fn, name, args, ("params", "xs", "targets", "h0"), c["label"],
+                    index_hint="xs and targets have T rows, 0 .. T - 1: step t, counted from 1 as in the "
+                    "equations, reads xs[t - 1] and targets[t - 1]; a loop over range(T) reads xs[t].")
         if isinstance(res, tuple) and len(res) == 3 and not isinstance(res, RNNParams):
             res = res[:2]  # (loss, grads, dh0) like rnnlib.bptt(..., return_dh0=True) is fine too
         loss, grads = _sequence(res, 2, "its result", name, c["label"], "a pair (loss, grads)")

@@ -388,7 +388,7 @@ def test_wrong_types_are_told_what_was_expected(kind):
 def test_a_scalar_loss_returned_as_an_array_and_a_dict_of_gradients_are_explained():
     right = learner_bptt(None)
     msg = failure(ex.check_bptt, lambda *a: (np.array([right(*a)[0]]), right(*a)[1]))
-    assert "A loss is one number: return float(loss)" in msg, msg
+    assert "A loss is one number, the mean over the batch" in msg and "return float(loss)" in msg, msg
     msg = failure(ex.check_bptt, lambda *a: (right(*a)[0], right(*a)[1]._asdict()))
     assert "returned a dict for the gradients" in msg, msg
     msg = failure(ex.check_clip_by_norm, lambda g, theta: learner_clip_by_norm(None)(g, theta)[0])
@@ -795,3 +795,21 @@ def test_errors_at_float32_level_are_blamed_on_precision_not_on_an_unknown_mista
     msg = failure(ex.check_step_forward, eps_in_softmax)
     assert msg.startswith("check_step_forward: y_hat_t is wrong") and "float32 arithmetic" in msg, msg
     assert "none of the classic mistakes" not in msg, msg
+
+
+def test_an_off_by_one_time_index_and_a_per_example_loss_get_their_hints():
+    def steps_from_one(params, xs, targets, h0=None):
+        T = xs.shape[0]
+        h = np.zeros((xs.shape[1], params.n_hidden)) if h0 is None else h0
+        for t in range(1, T + 1):
+            h = np.tanh(xs[t] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)  # xs[T] does not exist
+        return 0.0, params.zeros_like()
+    msg = failure(ex.check_bptt, steps_from_one)
+    assert "raised IndexError" in msg and "reads xs[t - 1] and targets[t - 1]" in msg, msg
+
+    def per_example_loss(*args):
+        loss, g = learner_bptt(None)(*args)
+        B = args[1].shape[1]
+        return np.full(B, loss), g
+    msg = failure(ex.check_bptt, per_example_loss)
+    assert "the mean over the batch (.mean(), not one value per example): return float(loss)" in msg, msg
