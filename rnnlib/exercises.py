@@ -247,12 +247,11 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     name = getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
-    refs, gots = [], []
+    refs, gots, kept, nonfinite = [], [], [], ""
     for i, case in enumerate(cases):
         ref = reference(case)
         try:
             got = call(fn, name, case, ref)
-            _finite(got, ref, case, mistakes, name)
         except _Stop:
             if i == 0:
                 print(f"{title}: not attempted yet ({name} still raises NotImplementedError: replace that line "
@@ -262,16 +261,27 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
                                  "the cases before it: every case must work.") from None
         except AssertionError as exc:  # every message starts with the checker's name
             raise AssertionError(f"{title}: {exc}") from None
+        try:
+            _finite(got, ref, case, mistakes, name)
+        except AssertionError as exc:  # NaN or inf: reported, and the finite cases still compared
+            nonfinite = nonfinite or str(exc)
+            continue
         refs.append(ref)
         gots.append(got)
-    worst = {o: max(rel_error(g[o], r[o]) for g, r in zip(gots, refs)) for o in outputs}
+        kept.append(case)
+    worst = {o: max((rel_error(g[o], r[o]) for g, r in zip(gots, refs)), default=0.0) for o in outputs}
     wrong = [o for o in outputs if worst[o] >= TOL]
+    if not wrong and nonfinite:
+        raise AssertionError(f"{title}: {nonfinite}")
     if wrong:
-        msg = _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic, against)
-        specific = diagnose(gots, cases) if diagnose else ""
+        msg = _failure(title, name, kept, outputs, refs, gots, worst, wrong, mistakes, generic, against)
+        if nonfinite:  # its explanation only when the message does not already give it
+            head, _, why = nonfinite.partition("\n")
+            msg += f"\nAlso: {head if why and why.splitlines()[0] in msg else nonfinite}"
+        specific = diagnose(gots, kept) if diagnose else ""
         if specific:
             msg = msg.replace(f"This is none of the classic mistakes this checker knows. {generic}", specific.lstrip())
-        raise AssertionError(msg + (extra(gots, cases) if extra else "")) from None
+        raise AssertionError(msg + (extra(gots, kept) if extra else "")) from None
     line = f"{title}: right on all {len(cases)} cases. Worst rel. error vs {against}: " + \
         ", ".join(f"{o} {worst[o]:.1g}" for o in outputs)
     if oracle is not None:
@@ -358,8 +368,13 @@ def _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, ge
             return msg
     if partial:
         msg += "\nSome of your outputs are those of classic mistakes:"
-        for o, ms in partial.items():
-            msg += f"\n- {o}:" + _explain(ms).replace("\n", "\n  ")
+        groups: dict[tuple, list] = {}
+        for o, ms in partial.items():  # outputs explained by the same mistakes share one explanation
+            groups.setdefault(tuple(m.key for m in ms), [o, ms])
+            if groups[tuple(m.key for m in ms)][0] != o:
+                groups[tuple(m.key for m in ms)][0] += f", {o}"
+        for os_, ms in groups.values():
+            msg += f"\n- {os_}:" + _explain(ms).replace("\n", "\n  ")
         rest = [o for o in wrong if o not in partial]
         if rest:
             msg += f"\n- {', '.join(rest)}: none of the classic mistakes this checker knows. {generic}"
@@ -404,6 +419,9 @@ def _forward_variant(c, *, W_hh_T=True, b_h=True, f=True, b_y=True, softmax_kind
             y = softmax(z)
         elif softmax_kind == "naive":
             y = _naive_softmax(z)
+        elif softmax_kind == "shift_axis0":  # each column shifted by its own max, then per-row sums
+            e = np.exp(z - z.max(axis=0))
+            y = e / e.sum(axis=1, keepdims=True)
         elif softmax_kind == "global_shift":  # one max for the whole batch, then per-row sums
             e = np.exp(z - z.max())
             y = e / e.sum(axis=1, keepdims=True)
@@ -451,6 +469,11 @@ FORWARD_MISTAKES = (
                  "far below the batch's largest logit underflows to all zeros, and 0/0 is NaN.",
                  "e = np.exp(z - z.max(axis=1, keepdims=True))      # each row shifted by its own max",
                  softmax_kind="global_shift"),
+    _fwd_mistake("softmax_shift_axis0",
+                 "the softmax shifts each column by its max (z.max(axis=0), or max without axis=1): softmax is "
+                 "unchanged only when one number is subtracted from a whole row.",
+                 "e = np.exp(z - z.max(axis=1, keepdims=True))      # each row shifted by its own max",
+                 softmax_kind="shift_axis0"),
     _fwd_mistake("softmax_overflow",
                  "the softmax overflows on large logits: np.exp(z) is inf beyond z of about 709, and inf/inf "
                  "is NaN (notebook 02, section 4).",
@@ -521,6 +544,12 @@ def _ce_variant(c, kind):
         elif kind == "log_of_softmax":
             p = softmax(z)
             loss = -np.mean(np.log(p[rows, y]))
+        elif kind == "shift_axis0":
+            s0 = z - z.max(axis=0)
+            log_p = s0 - np.log(np.exp(s0).sum(axis=1, keepdims=True))
+            loss, d = -np.mean(log_p[rows, y]), np.exp(log_p)
+            d[rows, y] -= 1
+            d = d / B
         elif kind == "mean_over_classes":
             loss = loss / z.shape[1]
         elif kind == "no_mean":
@@ -568,6 +597,10 @@ CE_MISTAKES = (
     _ce_mistake("mean_twice",
                 "the 1/B of the batch mean is applied twice: B times too small.",
                 "divide by B once: loss = (sum over the batch) / B, dlogits = (y_hat - onehot) / B"),
+    _ce_mistake("shift_axis0",
+                "each column is shifted by its max (logits.max(axis=0), or max without axis=1): the shift leaves "
+                "softmax unchanged only when one number is subtracted from a whole row.",
+                "z = logits - logits.max(axis=1, keepdims=True)      # each row shifted by its own max"),
     _ce_mistake("mean_over_classes",
                 "the loss is a mean over all B * Y entries (np.mean of onehot * log_p, say), Y times too small: "
                 "only the target entry of each row counts, so average over the B examples only.",
@@ -671,7 +704,8 @@ def _fprime(kind, f, a_t, h_t, h_prev):
 
 
 def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev",
-                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False, carry_from="da"):
+                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False, carry_from="da",
+                           dW_yh_from="h_t"):
     dlogits, dhn, cache = c["dlogits_t"], c["dh_next"], c["cache"]
     x_t, h_prev, a_t, h_t, p, f = cache
     B = dlogits.shape[0]
@@ -682,7 +716,8 @@ def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", 
     sumB = (lambda v: v.mean(axis=0)) if bias_mean else (lambda v: v.sum(axis=0))
     back = da_t if carry_from == "da" else dh_t  # what is carried to x_t and h_{t-1}
     out = {"dx_t": back @ p.W_hx, "dh_prev": back @ (p.W_hh.T if carry_T else p.W_hh),
-           "dW_hx": da_t.T @ x_t, "dW_hh": dW_hh, "db_h": sumB(da_t), "dW_yh": dlogits.T @ h_t,
+           "dW_hx": da_t.T @ x_t, "dW_hh": dW_hh, "db_h": sumB(da_t),
+           "dW_yh": dlogits.T @ (h_t if dW_yh_from == "h_t" else h_prev),
            "db_y": sumB(dlogits)}
     if weights_over_B or all_over_B:
         out = {k: (v / B if all_over_B or k in GRAD_NAMES else v) for k, v in out.items()}
@@ -736,6 +771,9 @@ STEP_BACKWARD_MISTAKES = (
     _sb_mistake("dW_hh_from_h_t",
                 "dW_hh is built from h_t; W_hh multiplies h_{t-1} in a_t = W_hx x_t + W_hh h_{t-1} + b_h.",
                 "dW_hh = da_t.T @ h_prev", dW_hh_from="h_t"),
+    _sb_mistake("dW_yh_from_h_prev",
+                "dW_yh is built from h_{t-1}; the output layer reads the new state: logits_t = W_yh h_t + b_y.",
+                "dW_yh = dlogits_t.T @ h_t", dW_yh_from="h_prev"),
     _sb_mistake("dW_hh_transposed", "dW_hh is transposed: h_prev.T @ da_t is (dL/dW_hh)^T.",
                 "dW_hh = da_t.T @ h_prev      # rows index h_t's units, like W_hh", dW_hh_T=True),
     _sb_mistake("grads_over_B",
@@ -834,7 +872,7 @@ BPTT_OUTPUTS = ("loss",) + GRAD_NAMES
 
 def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev", dW_hh_T=False,
                   accumulate="sum", scale=1.0, loss_scale=None, ignore_h0=False, order="backward", carry_from="da",
-                  alias=False):
+                  alias=False, dW_yh_from="h_t"):
     """BPTT for tanh written as the plain loop, with switches for the classic mistakes."""
     p, xs, targets = c["params"], c["xs"], c["targets"]
     T, B, _ = xs.shape
@@ -858,7 +896,8 @@ def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_fro
         da = dh * _fprime(fprime, f, as_[t], hs[t], hs[t - 1]) + (dhn if dh_next == "after" else 0.0)
         src = hs[t - 1] if dW_hh_from == "h_prev" else hs[t]
         step = {"dW_hx": da.T @ xs[t - 1], "dW_hh": src.T @ da if dW_hh_T else da.T @ src,
-                "db_h": da.sum(axis=0), "dW_yh": dls[t].T @ hs[t], "db_y": dls[t].sum(axis=0)}
+                "db_h": da.sum(axis=0), "dW_yh": dls[t].T @ hs[t if dW_yh_from == "h_t" else t - 1],
+                "db_y": dls[t].sum(axis=0)}
         grads = {g: (grads[g] + step[g] if accumulate == "sum" else step[g]) for g in GRAD_NAMES}
         dhn = (da if carry_from == "da" else dh) @ (p.W_hh.T if carry_T else p.W_hh)
     ls = scale if loss_scale is None else loss_scale
@@ -901,6 +940,9 @@ BPTT_MISTAKES = (
     _bp_mistake("dW_hh_from_h_t",
                 "dW_hh is built from h_t; W_hh multiplies h_{t-1} in a_t = W_hx x_t + W_hh h_{t-1} + b_h.",
                 "dW_hh += da.T @ h[t - 1]", dW_hh_from="h_t"),
+    _bp_mistake("dW_yh_from_h_prev",
+                "dW_yh is built from h_{t-1}; the output layer reads the new state: logits_t = W_yh h_t + b_y.",
+                "dW_yh += dlogits[t].T @ h[t]", dW_yh_from="h_prev"),
     _bp_mistake("dW_hh_transposed", "dW_hh is transposed: h[t - 1].T @ da is (dL/dW_hh)^T.",
                 "dW_hh += da.T @ h[t - 1]      # rows index h_t's units, like W_hh", dW_hh_T=True),
     _bp_mistake("grads_overwritten",
@@ -925,15 +967,15 @@ BPTT_MISTAKES = (
                 "the given h0 is ignored: the loop starts from zeros.",
                 "h = np.zeros((B, H)) if h0 is None else h0", ignore_h0=True),
     _bp_mistake("batch_sum",
-                "the 1/B of the batch mean is missing: the loss and gradients are summed over the batch, B times "
-                "too large.",
+                "the 1/B of the batch mean is missing: summed over the batch instead of averaged, B times too "
+                "large.",
                 "loss += L_t with L_t the batch MEAN at step t; dlogits = (y_hat - onehot) / B",
                 scale=lambda T, B: B),
     _bp_mistake("batch_mean_twice",
                 "the 1/B of the batch mean is applied twice: B times too small.",
                 "divide by B once: dlogits = (y_hat - onehot) / B and no further / B", scale=lambda T, B: 1.0 / B),
     _bp_mistake("time_mean",
-                "the loss is averaged over time instead of summed: L = sum_t L_t, so no / T (notebook 02, "
+                "averaged over time instead of summed: L = sum_t L_t, so no / T (notebook 02, "
                 "'Why sum over time, not average?').", "loss = sum over t of L_t, and no / T in the gradients",
                 scale=lambda T, B: 1.0 / T),
     _bp_mistake("time_mean_loss_only",

@@ -64,6 +64,9 @@ def learner_step_forward(mistake=None):
         if mistake == "softmax_one_sum":
             e = np.exp(z - z.max())
             return h_t, e / e.sum()
+        if mistake == "softmax_shift_axis0":
+            e = np.exp(z - z.max(axis=0))
+            return h_t, e / e.sum(axis=1, keepdims=True)
         if mistake == "softmax_global_shift":
             e = np.exp(z - np.max(z))
             return h_t, e / e.sum(axis=1, keepdims=True)
@@ -79,6 +82,10 @@ def learner_softmax_cross_entropy(mistake=None):
         if mistake == "naive":
             p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
             log_p = np.log(p)
+        elif mistake == "shift_axis0":
+            z = logits - logits.max(axis=0)
+            p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         elif mistake == "axis0":
             z = logits - logits.max(axis=0)
             p = np.exp(z) / np.exp(z).sum(axis=0)
@@ -127,7 +134,7 @@ def learner_step_backward(mistake=None):
         mean = mistake == "bias_mean"
         db_h = da_t.mean(axis=0) if mean else da_t.sum(axis=0)
         db_y = dlogits_t.mean(axis=0) if mean else dlogits_t.sum(axis=0)
-        grads = [da_t.T @ x_t, dW_hh, db_h, dlogits_t.T @ h_t, db_y]
+        grads = [da_t.T @ x_t, dW_hh, db_h, dlogits_t.T @ (h_prev if mistake == "dW_yh_from_h_prev" else h_t), db_y]
         back = dh_t if mistake == "carry_skips_fprime" else da_t
         dx_t = back @ params.W_hx
         dh_prev = back @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
@@ -184,7 +191,7 @@ def learner_bptt(mistake=None):
                 dW_hx += da.T @ xs[t - 1]
                 dW_hh += step_W_hh
                 db_h += da.sum(axis=0)
-                dW_yh += dz.T @ hs[t]
+                dW_yh += dz.T @ hs[t - 1 if mistake == "dW_yh_from_h_prev" else t]
                 db_y += dz.sum(axis=0)
             dh_next = (dh if mistake == "carry_skips_fprime" else da) @ \
                 (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
@@ -813,3 +820,29 @@ def test_an_off_by_one_time_index_and_a_per_example_loss_get_their_hints():
         return np.full(B, loss), g
     msg = failure(ex.check_bptt, per_example_loss)
     assert "the mean over the batch (.mean(), not one value per example): return float(loss)" in msg, msg
+
+
+def test_outputs_explained_by_the_same_mistake_share_one_explanation_that_blames_only_them():
+    def grads_summed_over_batch(params, xs, targets, h0=None):
+        loss, g = learner_bptt(None)(params, xs, targets, h0)
+        return loss, RNNParams(*(a * xs.shape[1] for a in g))  # the loss is right
+    msg = failure(ex.check_bptt, grads_summed_over_batch)
+    by_key = {m.key: m for m in ex.BPTT_MISTAKES}
+    assert "- dW_hx, dW_hh, db_h, dW_yh, db_y:\n  This is a classic mistake" in msg, msg
+    assert msg.count(by_key["batch_sum"].what) == 1 and "Right: loss" in msg, msg
+    assert "the loss and gradients" not in msg, msg
+
+
+def test_nan_on_one_case_does_not_hide_wrong_numbers_on_the_others():
+    def shift_by_column_max(logits, targets):  # wrong on every case, and inf with logits of 1e4
+        B = len(targets)
+        z = logits - logits.max(axis=0)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        d = np.exp(log_p)
+        d[np.arange(B), targets] -= 1
+        return -log_p[np.arange(B), targets].mean(), d / B
+    msg = failure(ex.check_softmax_cross_entropy, shift_by_column_max)
+    assert msg.startswith("check_softmax_cross_entropy: loss, dlogits are wrong") and "case 1" in msg, msg
+    assert "\nAlso: shift_by_column_max returned inf in loss on case 5" in msg, msg
+    what = {m.key: m for m in ex.CE_MISTAKES}["shift_axis0"].what
+    assert msg.count(what) == 1, msg  # named once, not again under "Also"
