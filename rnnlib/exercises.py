@@ -275,6 +275,9 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
         raise AssertionError(f"{title}: {nonfinite}")
     if wrong:
         msg = _failure(title, name, kept, outputs, refs, gots, worst, wrong, mistakes, generic, against)
+        if len(kept) < len(cases):
+            msg = msg.replace(f"(worst of {len(kept)} cases;",
+                              f"(worst of the {len(kept)} cases with finite results;", 1)
         if nonfinite:  # its explanation only when the message does not already give it
             head, _, why = nonfinite.partition("\n")
             msg += f"\nAlso: {head if why and why.splitlines()[0] in msg else nonfinite}"

@@ -843,6 +843,7 @@ def test_nan_on_one_case_does_not_hide_wrong_numbers_on_the_others():
         return -log_p[np.arange(B), targets].mean(), d / B
     msg = failure(ex.check_softmax_cross_entropy, shift_by_column_max)
     assert msg.startswith("check_softmax_cross_entropy: loss, dlogits are wrong") and "case 1" in msg, msg
+    assert "worst of the 4 cases with finite results" in msg, msg
     assert "\nAlso: shift_by_column_max returned inf in loss on case 5" in msg, msg
     what = {m.key: m for m in ex.CE_MISTAKES}["shift_axis0"].what
     assert msg.count(what) == 1, msg  # named once, not again under "Also"
