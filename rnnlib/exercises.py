@@ -135,10 +135,20 @@ def _call(fn, name: str, args: tuple, arg_names: tuple, label: str, index_hint: 
     for arg_name, before, after in zip(arg_names, args, given):
         if not _same(before, after):
             raise AssertionError(
-                f"{name} changed its input `{arg_name}` in place on {label}: the caller's arrays are no longer "
+                f"{name} changed its input `{_part(arg_name, before, after)}` in place on {label}: the caller's "
+                "arrays are no longer "
                 f"what it passed in. Compute into new arrays (z = logits - m, not logits -= m; g * scale, "
                 f"not g *= scale).")
     return result
+
+
+def _part(path: str, before, after) -> str:
+    """The changed array's name inside a named tuple (cache.h_t, params.W_hh), or path itself."""
+    if isinstance(before, tuple) and hasattr(before, "_fields"):
+        for field, x, y in zip(before._fields, before, after):
+            if not _same(x, y):
+                return _part(f"{path}.{field}", x, y)
+    return path
 
 
 def _same(a, b) -> bool:

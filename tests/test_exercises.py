@@ -847,3 +847,12 @@ def test_nan_on_one_case_does_not_hide_wrong_numbers_on_the_others():
     assert "\nAlso: shift_by_column_max returned inf in loss on case 5" in msg, msg
     what = {m.key: m for m in ex.CE_MISTAKES}["shift_axis0"].what
     assert msg.count(what) == 1, msg  # named once, not again under "Also"
+
+
+def test_an_in_place_change_inside_the_cache_names_the_field():
+    def squares_h_in_place(dlogits_t, dh_next, cache):
+        x_t, h_prev, a_t, h_t, params, f = cache
+        h_t **= 2  # meant as h_t**2 for tanh', but it overwrites the caller's cache
+        return learner_step_backward(None)(dlogits_t, dh_next, cache)
+    msg = failure(ex.check_step_backward, squares_h_in_place)
+    assert "changed its input `cache.h_t` in place on case 1" in msg, msg
