@@ -17,8 +17,8 @@ are those of a classic mistake, says which one in plain words with the line that
 mistake is recognised by computing each mistaken formula here and comparing numbers, never by
 reading your code; when two mistaken formulas give your numbers, both are named. A function that
 raises, returns None, the wrong type or shape, NaN, or changes its inputs in place gets a message
-saying so. While your function is the skeleton (it raises NotImplementedError) the checker prints
-"not attempted yet" and returns.
+saying so; so do an output left at zeros and errors at float32 level. While your function is the
+skeleton (it raises NotImplementedError) the checker prints "not attempted yet" and returns.
 
 Numpy only.
 """
