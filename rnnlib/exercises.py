@@ -17,8 +17,8 @@ are those of a classic mistake, says which one in plain words with the line that
 mistake is recognised by computing each mistaken formula here and comparing numbers, never by
 reading your code; when two mistaken formulas give your numbers, both are named. A function that
 raises, returns None, the wrong type or shape, NaN, or changes its inputs in place gets a message
-saying so. While your function is the skeleton (it raises NotImplementedError) the checker prints
-"not attempted yet" and returns.
+saying so; so do an output left at zeros and errors at float32 level. While your function is the
+skeleton (it raises NotImplementedError) the checker prints "not attempted yet" and returns.
 
 Numpy only.
 """
@@ -104,6 +104,13 @@ def _hint_for(exc: BaseException) -> str:
     if isinstance(exc, ValueError) and "broadcast" in text:
         return ("\nHint: two arrays of different shapes were combined elementwise; print the shape of each "
                 "operand of that line and compare with the shapes in the skeleton's comments.")
+    if "Cannot cast ufunc" in text and "int" in text:
+        return ("\nHint: an integer array cannot hold the fractions written into it in place (+=, -=). Make it a "
+                "float array: np.zeros(shape) and np.zeros_like(a_float_array) are floats; dtype=int, or "
+                "zeros_like of an integer array such as targets, is not.")
+    if "inhomogeneous" in text:
+        return ("\nHint: the five arrays have different shapes, so numpy cannot make them one array (np.linalg.norm("
+                "grads), np.array(grads)). Go over them: np.sqrt(sum(np.sum(g ** 2) for g in grads)).")
     if isinstance(exc, TypeError) and ("argument" in text or "unpack" in text):
         return "\nHint: compare your function's arguments and return values with the skeleton's."
     if isinstance(exc, (IndexError, AttributeError)):
@@ -111,23 +118,37 @@ def _hint_for(exc: BaseException) -> str:
     return ""
 
 
-def _call(fn, name: str, args: tuple, arg_names: tuple, label: str):
-    """fn(*copies of args), with exceptions and in-place changes of the inputs reported clearly."""
+def _call(fn, name: str, args: tuple, arg_names: tuple, label: str, index_hint: str = ""):
+    """fn(*copies of args), with exceptions and in-place changes of the inputs reported clearly.
+
+    index_hint: the checker's own hint for an IndexError, replacing the general one.
+    """
     given = copy.deepcopy(args)
     try:
         result = fn(*given)
     except NotImplementedError:
         raise _Stop() from None
     except Exception as exc:  # the learner's code: any exception becomes a message, not a traceback
+        hint = "\nHint: " + index_hint if index_hint and isinstance(exc, IndexError) else _hint_for(exc)
         raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}{_where(exc)}\n"
-                             f"on {label}.{_hint_for(exc)}") from None
+                             f"on {label}.{hint}") from None
     for arg_name, before, after in zip(arg_names, args, given):
         if not _same(before, after):
             raise AssertionError(
-                f"{name} changed its input `{arg_name}` in place on {label}: the caller's arrays are no longer "
+                f"{name} changed its input `{_part(arg_name, before, after)}` in place on {label}: the caller's "
+                "arrays are no longer "
                 f"what it passed in. Compute into new arrays (z = logits - m, not logits -= m; g * scale, "
                 f"not g *= scale).")
     return result
+
+
+def _part(path: str, before, after) -> str:
+    """The changed array's name inside a named tuple (cache.h_t, params.W_hh), or path itself."""
+    if isinstance(before, tuple) and hasattr(before, "_fields"):
+        for field, x, y in zip(before._fields, before, after):
+            if not _same(x, y):
+                return _part(f"{path}.{field}", x, y)
+    return path
 
 
 def _same(a, b) -> bool:
@@ -155,24 +176,40 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def _array(value, out: str, expected_shape: tuple, name: str, label: str, what: str = "") -> np.ndarray:
-    """value as a float array of the expected shape, or an AssertionError that says what is wrong."""
+def _array(value, out: str, expected_shape: tuple, name: str, label: str, what: str = "", *,
+           others: dict | None = None, order: str = "") -> np.ndarray:
+    """value as a float array of the expected shape, or an AssertionError that says what is wrong.
+
+    others: the expected shapes of the function's other outputs, to recognise results returned in the wrong
+    order; order: the right order, in words, e.g. "loss, grads".
+    """
+    swapped = f" Are the results in the wrong order? Return {order}." if order else ""
     if value is None:
         raise AssertionError(f"{name} returned None for {out} on {label}: is a `return` missing?")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise AssertionError(f"{name} returned {_describe(value)} for {out} on {label}; expected {what or 'an array'} "
-                             f"of shape {expected_shape}") from None
+                             f"of shape {expected_shape}.{swapped if expected_shape == () else ''}") from None
     if arr.shape != expected_shape:
         hint = ""
-        if expected_shape == () and arr.size == 1:
-            hint = " A loss is one number: return float(loss)."
+        match = [o for o, shape in (others or {}).items() if o != out and shape == arr.shape]
+        if match:
+            hint = f" That is the shape of {match[0]}.{swapped}"
+        elif expected_shape == () and out == "loss":
+            hint = (" A loss is one number, the mean over the batch (.mean(), not one value per example): "
+                    "return float(loss).")
+        elif expected_shape == () and arr.size == 1:
+            hint = f" The {out} is one number: return float({out})."
         elif len(arr.shape) == 2 and arr.shape == expected_shape[::-1]:
             hint = (" That is the transpose. A gradient has the shape of what it is the gradient of; for a weight "
-                    "W (rows: outputs, columns: inputs) it is upstream.T @ input.")
+                    "W (rows: outputs, columns: inputs) it is upstream.T @ input." if out.startswith("dW") else
+                    " That is the transpose: the code keeps one example per row, so W x is written x @ W.T "
+                    "(not W @ x.T).")
         elif len(expected_shape) == 1 and arr.ndim == 2 and arr.shape[1] == expected_shape[0]:
             hint = " A bias gradient sums over the batch: .sum(axis=0)."
+        elif len(expected_shape) == 1 and arr.ndim == 1 and out.startswith("db"):
+            hint = " A bias gradient has one entry per unit: sum over the batch, .sum(axis=0), not over axis 1."
         raise AssertionError(f"{name} returned {out} of shape {arr.shape} on {label}; expected shape "
                              f"{expected_shape}.{hint}")
     return arr
@@ -191,7 +228,9 @@ def _grads(value, ref: dict, name: str, label: str) -> dict:
     if isinstance(value, dict):
         raise AssertionError(f"{name} returned a dict for the gradients on {label}; expected {what}.")
     parts = _sequence(value, 5, "the gradients", name, label, what)
-    return {g: _array(p, g, ref[g].shape, name, label) for g, p in zip(GRAD_NAMES, parts)}
+    shapes = {g: ref[g].shape for g in GRAD_NAMES}
+    return {g: _array(p, g, ref[g].shape, name, label, others=shapes, order=", ".join(GRAD_NAMES))
+            for g, p in zip(GRAD_NAMES, parts)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -212,16 +251,17 @@ def _public(check):
 
 def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference: Callable,
          mistakes: tuple, generic: str, oracle: Callable | None = None, against: str = "rnnlib",
-         extra: Callable | None = None) -> None:
+         extra: Callable | None = None, diagnose: Callable | None = None) -> None:
+    """extra(gots, cases): text appended to every failure; diagnose(gots, cases): a specific diagnosis (or "")
+    that replaces the generic advice when no classic mistake explains the numbers."""
     name = getattr(fn, "__name__", "your function")
     if not callable(fn):
         raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
-    refs, gots = [], []
+    refs, gots, kept, nonfinite = [], [], [], ""
     for i, case in enumerate(cases):
         ref = reference(case)
         try:
             got = call(fn, name, case, ref)
-            _finite(got, ref, case, mistakes, name)
         except _Stop:
             if i == 0:
                 print(f"{title}: not attempted yet ({name} still raises NotImplementedError: replace that line "
@@ -231,13 +271,30 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
                                  "the cases before it: every case must work.") from None
         except AssertionError as exc:  # every message starts with the checker's name
             raise AssertionError(f"{title}: {exc}") from None
+        try:
+            _finite(got, ref, case, mistakes, name)
+        except AssertionError as exc:  # NaN or inf: reported, and the finite cases still compared
+            nonfinite = nonfinite or str(exc)
+            continue
         refs.append(ref)
         gots.append(got)
-    worst = {o: max(rel_error(g[o], r[o]) for g, r in zip(gots, refs)) for o in outputs}
+        kept.append(case)
+    worst = {o: max((rel_error(g[o], r[o]) for g, r in zip(gots, refs)), default=0.0) for o in outputs}
     wrong = [o for o in outputs if worst[o] >= TOL]
+    if not wrong and nonfinite:
+        raise AssertionError(f"{title}: {nonfinite}")
     if wrong:
-        msg = _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, generic, against)
-        raise AssertionError(msg + (extra(gots, cases) if extra else "")) from None
+        msg = _failure(title, name, kept, outputs, refs, gots, worst, wrong, mistakes, generic, against)
+        if len(kept) < len(cases):
+            msg = msg.replace(f"(worst of {len(kept)} cases;",
+                              f"(worst of the {len(kept)} cases with finite results;", 1)
+        if nonfinite:  # its explanation only when the message does not already give it
+            head, _, why = nonfinite.partition("\n")
+            msg += f"\nAlso: {head if why and why.splitlines()[0] in msg else nonfinite}"
+        specific = diagnose(gots, kept) if diagnose else ""
+        if specific:
+            msg = msg.replace(f"This is none of the classic mistakes this checker knows. {generic}", specific.lstrip())
+        raise AssertionError(msg + (extra(gots, kept) if extra else "")) from None
     line = f"{title}: right on all {len(cases)} cases. Worst rel. error vs {against}: " + \
         ", ".join(f"{o} {worst[o]:.1g}" for o in outputs)
     if oracle is not None:
@@ -316,14 +373,28 @@ def _failure(title, name, cases, outputs, refs, gots, worst, wrong, mistakes, ge
         return msg + _explain(full)
     partial = {o: [m for m in mistakes if _matches(m, o, gots, cases)] for o in wrong}
     partial = {o: ms for o, ms in partial.items() if ms}
+    zero = [o for o in wrong if o not in partial and all(not np.any(g[o]) for g in gots)]
+    if zero:  # an output left at its starting zeros: say so before anything else
+        msg += (f"\n{', '.join(zero)} {'is' if len(zero) == 1 else 'are'} all zeros on every case: never computed, "
+                "or never added to after starting from zeros?")
+        if len(zero) == len(wrong):
+            return msg
     if partial:
         msg += "\nSome of your outputs are those of classic mistakes:"
-        for o, ms in partial.items():
-            msg += f"\n- {o}:" + _explain(ms).replace("\n", "\n  ")
+        groups: dict[tuple, list] = {}
+        for o, ms in partial.items():  # outputs explained by the same mistakes share one explanation
+            groups.setdefault(tuple(m.key for m in ms), [o, ms])
+            if groups[tuple(m.key for m in ms)][0] != o:
+                groups[tuple(m.key for m in ms)][0] += f", {o}"
+        for os_, ms in groups.values():
+            msg += f"\n- {os_}:" + _explain(ms).replace("\n", "\n  ")
         rest = [o for o in wrong if o not in partial]
         if rest:
             msg += f"\n- {', '.join(rest)}: none of the classic mistakes this checker knows. {generic}"
         return msg
+    if max(worst[o] for o in wrong) < 1e-4:  # right formulas, wrong precision
+        return msg + ("\nThe errors are small but above rounding: float32 arithmetic (the check works in float64), "
+                      "or a small constant (an eps) added somewhere?")
     return msg + f"\nThis is none of the classic mistakes this checker knows. {generic}"
 
 
@@ -361,6 +432,12 @@ def _forward_variant(c, *, W_hh_T=True, b_h=True, f=True, b_y=True, softmax_kind
             y = softmax(z)
         elif softmax_kind == "naive":
             y = _naive_softmax(z)
+        elif softmax_kind == "shift_axis0":  # each column shifted by its own max, then per-row sums
+            e = np.exp(z - z.max(axis=0))
+            y = e / e.sum(axis=1, keepdims=True)
+        elif softmax_kind == "global_shift":  # one max for the whole batch, then per-row sums
+            e = np.exp(z - z.max())
+            y = e / e.sum(axis=1, keepdims=True)
         elif softmax_kind == "none":
             y = z
         elif softmax_kind == "axis0":
@@ -400,6 +477,16 @@ FORWARD_MISTAKES = (
                  softmax_kind="total"),
     _fwd_mistake("y_from_h_prev", "the prediction is read off h_{t-1} instead of the new state h_t.",
                  "y_hat_t = softmax(h_t @ W_yh.T + b_y)      # (3) uses h_t", y_from="h_prev"),
+    _fwd_mistake("softmax_global_shift",
+                 "the softmax subtracts one max over the whole batch (z.max()) instead of each row's max: a row "
+                 "far below the batch's largest logit underflows to all zeros, and 0/0 is NaN.",
+                 "e = np.exp(z - z.max(axis=1, keepdims=True))      # each row shifted by its own max",
+                 softmax_kind="global_shift"),
+    _fwd_mistake("softmax_shift_axis0",
+                 "the softmax shifts each column by its max (z.max(axis=0), or max without axis=1): softmax is "
+                 "unchanged only when one number is subtracted from a whole row.",
+                 "e = np.exp(z - z.max(axis=1, keepdims=True))      # each row shifted by its own max",
+                 softmax_kind="shift_axis0"),
     _fwd_mistake("softmax_overflow",
                  "the softmax overflows on large logits: np.exp(z) is inf beyond z of about 709, and inf/inf "
                  "is NaN (notebook 02, section 4).",
@@ -437,8 +524,9 @@ def check_step_forward(fn) -> None:
         if isinstance(res, tuple) and len(res) == 3:
             res = res[:2]  # rnnlib's (h_t, y_hat_t, cache) is fine too
         h, y = _sequence(res, 2, "its result", name, c["label"], what)
-        return {"h_t": _array(h, "h_t", ref["h_t"].shape, name, c["label"]),
-                "y_hat_t": _array(y, "y_hat_t", ref["y_hat_t"].shape, name, c["label"])}
+        shapes, order = {o: ref[o].shape for o in ref}, "h_t, y_hat_t"
+        return {"h_t": _array(h, "h_t", ref["h_t"].shape, name, c["label"], others=shapes, order=order),
+                "y_hat_t": _array(y, "y_hat_t", ref["y_hat_t"].shape, name, c["label"], others=shapes, order=order)}
 
     def reference(c):
         h, y, _ = step_forward(c["x_t"], c["h_prev"], c["params"], "tanh")
@@ -469,6 +557,14 @@ def _ce_variant(c, kind):
         elif kind == "log_of_softmax":
             p = softmax(z)
             loss = -np.mean(np.log(p[rows, y]))
+        elif kind == "shift_axis0":
+            s0 = z - z.max(axis=0)
+            log_p = s0 - np.log(np.exp(s0).sum(axis=1, keepdims=True))
+            loss, d = -np.mean(log_p[rows, y]), np.exp(log_p)
+            d[rows, y] -= 1
+            d = d / B
+        elif kind == "mean_over_classes":
+            loss = loss / z.shape[1]
         elif kind == "no_mean":
             loss, d = loss * B, d * B
         elif kind == "mean_twice":
@@ -508,12 +604,20 @@ CE_MISTAKES = (
                 "log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True)) with z = logits - max: log-sum-exp, "
                 "never log(softmax); loss = -log_p[np.arange(B), targets].mean()"),
     _ce_mistake("no_mean",
-                "the 1/B of the batch mean is missing: the loss is summed over the batch, and dlogits is not "
-                "divided by B.",
+                "the 1/B of the batch mean is missing: summed over the batch instead of averaged, B times too "
+                "large.",
                 "loss = -log_p[np.arange(B), targets].mean();  dlogits = (y_hat - onehot) / B"),
     _ce_mistake("mean_twice",
-                "the 1/B of the batch mean is applied twice (the loss and dlogits are B times too small).",
+                "the 1/B of the batch mean is applied twice: B times too small.",
                 "divide by B once: loss = (sum over the batch) / B, dlogits = (y_hat - onehot) / B"),
+    _ce_mistake("shift_axis0",
+                "each column is shifted by its max (logits.max(axis=0), or max without axis=1): the shift leaves "
+                "softmax unchanged only when one number is subtracted from a whole row.",
+                "z = logits - logits.max(axis=1, keepdims=True)      # each row shifted by its own max"),
+    _ce_mistake("mean_over_classes",
+                "the loss is a mean over all B * Y entries (np.mean of onehot * log_p, say), Y times too small: "
+                "only the target entry of each row counts, so average over the B examples only.",
+                "loss = -(onehot * log_p).sum() / B, or -log_p[np.arange(B), targets].mean()"),
     _ce_mistake("sign", "dlogits has the wrong sign: the gradient is y_hat - onehot(y), not onehot(y) - y_hat.",
                 "dlogits = y_hat.copy(); dlogits[np.arange(B), targets] -= 1; dlogits /= B"),
     _ce_mistake("no_minus_one", "dlogits is the softmax without the -1 at the target class.",
@@ -537,7 +641,7 @@ def _ce_cases():
         if scale > 100:  # make sure no target is the largest logit: its probability underflows to 0
             targets = (np.argmax(logits, axis=1) + 1 + rng.integers(0, Y - 1, size=B)) % Y
         label = f"case {i + 1} (B = {B}, Y = {Y}{', logits of about 1e4' if scale > 100 else ''})"
-        cases.append({"label": label, "logits": logits, "targets": targets})
+        cases.append({"label": label, "logits": logits, "targets": targets, "large": scale > 100})
     return cases
 
 
@@ -551,10 +655,13 @@ def check_softmax_cross_entropy(fn) -> None:
     the loss. Notebook 02.
     """
     def call(fn, name, c, ref):
-        res = _call(fn, name, (c["logits"], c["targets"]), ("logits", "targets"), c["label"])
+        res = _call(fn, name, (c["logits"], c["targets"]), ("logits", "targets"), c["label"],
+                    index_hint="targets holds one class number per example, not a one-hot matrix: the target "
+                    "entries are p[np.arange(B), targets] (onehot[targets] = 1 would set whole rows).")
         loss, d = _sequence(res, 2, "its result", name, c["label"], "a pair (loss, dlogits)")
-        return {"loss": _array(loss, "loss", (), name, c["label"], "a number"),
-                "dlogits": _array(d, "dlogits", ref["dlogits"].shape, name, c["label"])}
+        shapes, order = {o: np.shape(ref[o]) for o in ref}, "loss, dlogits"
+        return {"loss": _array(loss, "loss", (), name, c["label"], "a number", others=shapes, order=order),
+                "dlogits": _array(d, "dlogits", ref["dlogits"].shape, name, c["label"], others=shapes, order=order)}
 
     def reference(c):
         loss, d = softmax_cross_entropy(c["logits"], c["targets"])
@@ -568,10 +675,21 @@ def check_softmax_cross_entropy(fn) -> None:
             worst = max(worst, rel_error(np.asarray(fn(c["logits"].copy(), c["targets"].copy())[1]), num))
         return worst
 
+    def large_only(gots, cases):
+        """A loss wrong only where the target's probability underflows: log(p + eps), np.clip(p, eps, 1), ..."""
+        bad = [c for g, c in zip(gots, cases)
+               if rel_error(g["loss"], softmax_cross_entropy(c["logits"], c["targets"])[0]) >= TOL]
+        if not bad or not all(c["large"] for c in bad):
+            return ""
+        return ("\nYour loss is right on ordinary logits and wrong only with logits of about 1e4, where the "
+                "target's probability underflows to 0 and its true -log is about 1e4: a log(p + eps) or a clipped p "
+                "caps it near -log(eps). Never take the log of p: log_p = z - np.log(np.exp(z).sum(axis=1, "
+                "keepdims=True)) with z = logits - logits.max(axis=1, keepdims=True) (section 4).")
+
     _run("check_softmax_cross_entropy", fn, _ce_cases(), ("loss", "dlogits"), call, reference, CE_MISTAKES,
          "Notebook 02: L = -(1/B) sum_b log softmax(z_b)[y_b] with the max-shift and log-sum-exp (section 4), "
          "and dL/dz = (softmax(z) - onehot(y)) / B (exercise 3).",
-         oracle, against="rnnlib.softmax_cross_entropy")
+         oracle, against="rnnlib.softmax_cross_entropy", diagnose=large_only)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -593,11 +711,14 @@ def _fprime(kind, f, a_t, h_t, h_prev):
         return f.derivative(h_prev, f(h_prev))
     if kind == "of_a_in_h":
         return f.derivative(a_t, a_t)
+    if kind == "tanh_of_a":
+        return 1.0 - np.tanh(a_t) ** 2
     return 1.0 - h_t * h_t  # "tanh"
 
 
 def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev",
-                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False):
+                           dW_hh_T=False, weights_over_B=False, all_over_B=False, bias_mean=False, carry_from="da",
+                           dW_yh_from="h_t"):
     dlogits, dhn, cache = c["dlogits_t"], c["dh_next"], c["cache"]
     x_t, h_prev, a_t, h_t, p, f = cache
     B = dlogits.shape[0]
@@ -606,8 +727,10 @@ def _step_backward_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", 
     src = h_prev if dW_hh_from == "h_prev" else h_t
     dW_hh = src.T @ da_t if dW_hh_T else da_t.T @ src
     sumB = (lambda v: v.mean(axis=0)) if bias_mean else (lambda v: v.sum(axis=0))
-    out = {"dx_t": da_t @ p.W_hx, "dh_prev": da_t @ (p.W_hh.T if carry_T else p.W_hh),
-           "dW_hx": da_t.T @ x_t, "dW_hh": dW_hh, "db_h": sumB(da_t), "dW_yh": dlogits.T @ h_t,
+    back = da_t if carry_from == "da" else dh_t  # what is carried to x_t and h_{t-1}
+    out = {"dx_t": back @ p.W_hx, "dh_prev": back @ (p.W_hh.T if carry_T else p.W_hh),
+           "dW_hx": da_t.T @ x_t, "dW_hh": dW_hh, "db_h": sumB(da_t),
+           "dW_yh": dlogits.T @ (h_t if dW_yh_from == "h_t" else h_prev),
            "db_y": sumB(dlogits)}
     if weights_over_B or all_over_B:
         out = {k: (v / B if all_over_B or k in GRAD_NAMES else v) for k, v in out.items()}
@@ -636,6 +759,15 @@ STEP_BACKWARD_MISTAKES = (
                 "f' is tanh's 1 - h_t**2 even when the cache's activation is another one (sigmoid, relu, linear).",
                 "da_t = dh_t * cache.f.derivative(cache.a_t, cache.h_t)   # the f that step_forward used",
                 fprime="tanh"),
+    _sb_mistake("fprime_tanh_of_a",
+                "f' is tanh's 1 - tanh(a_t)**2 whatever the activation; the check also runs sigmoid, relu and "
+                "linear steps, each with its own f'.",
+                "da_t = dh_t * f.derivative(a_t, h_t)   # f from the cache: the activation this step used",
+                fprime="tanh_of_a"),
+    _sb_mistake("carry_skips_fprime",
+                "what goes back to x_t and h_{t-1} is computed from dh_t, skipping f': x_t and h_{t-1} enter "
+                "only through a_t, so they get da_t, the gradient after f'.",
+                "dx_t = da_t @ W_hx;  dh_prev = da_t @ W_hh      # da_t, not dh_t", carry_from="dh"),
     _sb_mistake("W_hh_not_transposed",
                 "W_hh is not transposed (or transposed twice) when the gradient is carried back to h_{t-1}: "
                 "with one example per row, dh_prev = da_t @ W_hh.T computes W_hh da_t, but the chain rule needs "
@@ -652,6 +784,9 @@ STEP_BACKWARD_MISTAKES = (
     _sb_mistake("dW_hh_from_h_t",
                 "dW_hh is built from h_t; W_hh multiplies h_{t-1} in a_t = W_hx x_t + W_hh h_{t-1} + b_h.",
                 "dW_hh = da_t.T @ h_prev", dW_hh_from="h_t"),
+    _sb_mistake("dW_yh_from_h_prev",
+                "dW_yh is built from h_{t-1}; the output layer reads the new state: logits_t = W_yh h_t + b_y.",
+                "dW_yh = dlogits_t.T @ h_t", dW_yh_from="h_prev"),
     _sb_mistake("dW_hh_transposed", "dW_hh is transposed: h_prev.T @ da_t is (dL/dW_hh)^T.",
                 "dW_hh = da_t.T @ h_prev      # rows index h_t's units, like W_hh", dW_hh_T=True),
     _sb_mistake("grads_over_B",
@@ -717,8 +852,9 @@ def check_step_backward(fn) -> None:
         res = _call(fn, name, (c["dlogits_t"], c["dh_next"], c["cache"]), ("dlogits_t", "dh_next", "cache"),
                     c["label"])
         dx, dhp, grads = _sequence(res, 3, "its result", name, c["label"], "a triple (dx_t, dh_prev, grads)")
-        out = {"dx_t": _array(dx, "dx_t", ref["dx_t"].shape, name, c["label"]),
-               "dh_prev": _array(dhp, "dh_prev", ref["dh_prev"].shape, name, c["label"])}
+        shapes, order = {o: ref[o].shape for o in ("dx_t", "dh_prev")}, "dx_t, dh_prev, grads"
+        out = {"dx_t": _array(dx, "dx_t", ref["dx_t"].shape, name, c["label"], others=shapes, order=order),
+               "dh_prev": _array(dhp, "dh_prev", ref["dh_prev"].shape, name, c["label"], others=shapes, order=order)}
         out.update(_grads(grads, ref, name, c["label"]))
         return out
 
@@ -748,7 +884,8 @@ BPTT_OUTPUTS = ("loss",) + GRAD_NAMES
 
 
 def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_from="h_prev", dW_hh_T=False,
-                  accumulate="sum", scale=1.0, loss_scale=None, ignore_h0=False):
+                  accumulate="sum", scale=1.0, loss_scale=None, ignore_h0=False, order="backward", carry_from="da",
+                  alias=False, dW_yh_from="h_t"):
     """BPTT for tanh written as the plain loop, with switches for the classic mistakes."""
     p, xs, targets = c["params"], c["xs"], c["targets"]
     T, B, _ = xs.shape
@@ -758,20 +895,24 @@ def _bptt_variant(c, *, fprime="a_t", carry_T=False, dh_next="before", dW_hh_fro
         a = xs[t - 1] @ p.W_hx.T + hs[-1] @ p.W_hh.T + p.b_h
         as_.append(a)
         hs.append(np.tanh(a))
-        l_t, d_t = softmax_cross_entropy(hs[-1] @ p.W_yh.T + p.b_y, targets[t - 1])
+    if alias:  # every stored h_t is one array, overwritten in place: after the loop all of them hold h_T
+        hs = [h0] + [hs[-1]] * T
+    for t in range(1, T + 1):
+        l_t, d_t = softmax_cross_entropy(hs[t] @ p.W_yh.T + p.b_y, targets[t - 1])
         loss += l_t
         dls.append(d_t)
     f = get_activation("tanh")
     grads = {g: np.zeros_like(a) for g, a in zip(GRAD_NAMES, p)}
     dhn = np.zeros_like(h0)
-    for t in range(T, 0, -1):
+    for t in (range(T, 0, -1) if order == "backward" else range(1, T + 1)):
         dh = dls[t] @ p.W_yh + (dhn if dh_next == "before" else 0.0)
         da = dh * _fprime(fprime, f, as_[t], hs[t], hs[t - 1]) + (dhn if dh_next == "after" else 0.0)
         src = hs[t - 1] if dW_hh_from == "h_prev" else hs[t]
         step = {"dW_hx": da.T @ xs[t - 1], "dW_hh": src.T @ da if dW_hh_T else da.T @ src,
-                "db_h": da.sum(axis=0), "dW_yh": dls[t].T @ hs[t], "db_y": dls[t].sum(axis=0)}
+                "db_h": da.sum(axis=0), "dW_yh": dls[t].T @ hs[t if dW_yh_from == "h_t" else t - 1],
+                "db_y": dls[t].sum(axis=0)}
         grads = {g: (grads[g] + step[g] if accumulate == "sum" else step[g]) for g in GRAD_NAMES}
-        dhn = da @ (p.W_hh.T if carry_T else p.W_hh)
+        dhn = (da if carry_from == "da" else dh) @ (p.W_hh.T if carry_T else p.W_hh)
     ls = scale if loss_scale is None else loss_scale
     out = {"loss": np.asarray(loss * (ls(T, B) if callable(ls) else ls))}
     out.update({g: v * (scale(T, B) if callable(scale) else scale) for g, v in grads.items()})
@@ -812,6 +953,9 @@ BPTT_MISTAKES = (
     _bp_mistake("dW_hh_from_h_t",
                 "dW_hh is built from h_t; W_hh multiplies h_{t-1} in a_t = W_hx x_t + W_hh h_{t-1} + b_h.",
                 "dW_hh += da.T @ h[t - 1]", dW_hh_from="h_t"),
+    _bp_mistake("dW_yh_from_h_prev",
+                "dW_yh is built from h_{t-1}; the output layer reads the new state: logits_t = W_yh h_t + b_y.",
+                "dW_yh += dlogits[t].T @ h[t]", dW_yh_from="h_prev"),
     _bp_mistake("dW_hh_transposed", "dW_hh is transposed: h[t - 1].T @ da is (dL/dW_hh)^T.",
                 "dW_hh += da.T @ h[t - 1]      # rows index h_t's units, like W_hh", dW_hh_T=True),
     _bp_mistake("grads_overwritten",
@@ -821,19 +965,30 @@ BPTT_MISTAKES = (
                 "start from zeros and add every step's share: grads = RNNParams(*(g + s for g, s in zip(grads, "
                 "step_grads))), or dW_hh += da.T @ h[t - 1] and the same for dW_hx, db_h, dW_yh, db_y",
                 accumulate="overwrite"),
+    _bp_mistake("backward_loop_forward",
+                "the backward loop runs forward in time (t = 1, 2, ..., T): dh_next must come from step t + 1, "
+                "so step T goes first, with dh_next = zeros.",
+                "for t in range(T, 0, -1):      # newest step first", order="forward"),
+    _bp_mistake("carry_skips_fprime",
+                "dh_next is computed from dh, skipping f': h_{t-1} enters step t only through a_t, so it gets da.",
+                "dh_next = da @ W_hh      # da = dh * (1 - h[t]**2), not dh", carry_from="dh"),
+    _bp_mistake("h_aliased",
+                "every stored h_t is the same array, overwritten in place (h[:] = ..., np.tanh(..., out=h)), so "
+                "after the forward loop all of them hold h_T.",
+                "h = np.tanh(...) makes a new array each step; store that (or append h.copy())", alias=True),
     _bp_mistake("h0_ignored",
                 "the given h0 is ignored: the loop starts from zeros.",
                 "h = np.zeros((B, H)) if h0 is None else h0", ignore_h0=True),
     _bp_mistake("batch_sum",
-                "the 1/B of the batch mean is missing: the loss and gradients are summed over the batch, B times "
-                "too large.",
+                "the 1/B of the batch mean is missing: summed over the batch instead of averaged, B times too "
+                "large.",
                 "loss += L_t with L_t the batch MEAN at step t; dlogits = (y_hat - onehot) / B",
                 scale=lambda T, B: B),
     _bp_mistake("batch_mean_twice",
                 "the 1/B of the batch mean is applied twice: B times too small.",
                 "divide by B once: dlogits = (y_hat - onehot) / B and no further / B", scale=lambda T, B: 1.0 / B),
     _bp_mistake("time_mean",
-                "the loss is averaged over time instead of summed: L = sum_t L_t, so no / T (notebook 02, "
+                "averaged over time instead of summed: L = sum_t L_t, so no / T (notebook 02, "
                 "'Why sum over time, not average?').", "loss = sum over t of L_t, and no / T in the gradients",
                 scale=lambda T, B: 1.0 / T),
     _bp_mistake("time_mean_loss_only",
@@ -869,11 +1024,14 @@ def check_bptt(fn) -> None:
     """
     def call(fn, name, c, ref):
         args = (c["params"], c["xs"], c["targets"]) + (() if c["h0"] is None else (c["h0"],))
-        res = _call(fn, name, args, ("params", "xs", "targets", "h0"), c["label"])
+        res = _call(fn, name, args, ("params", "xs", "targets", "h0"), c["label"],
+                    index_hint="xs and targets have T rows, 0 .. T - 1: step t, counted from 1 as in the "
+                    "equations, reads xs[t - 1] and targets[t - 1]; a loop over range(T) reads xs[t].")
         if isinstance(res, tuple) and len(res) == 3 and not isinstance(res, RNNParams):
             res = res[:2]  # (loss, grads, dh0) like rnnlib.bptt(..., return_dh0=True) is fine too
         loss, grads = _sequence(res, 2, "its result", name, c["label"], "a pair (loss, grads)")
-        return {"loss": _array(loss, "loss", (), name, c["label"], "a number"), **_grads(grads, ref, name, c["label"])}
+        return {"loss": _array(loss, "loss", (), name, c["label"], "a number", order="loss, grads"),
+                **_grads(grads, ref, name, c["label"])}
 
     def reference(c):
         loss, g = bptt(c["params"], c["xs"], c["targets"], c["h0"])
@@ -915,6 +1073,9 @@ def _clip_variant(c, kind):
     elif kind == "no_sqrt":
         norm = norm ** 2
         out = [a * (theta / norm if norm >= theta else 1.0) for a in g]
+    elif kind == "sum_of_norms":
+        norm = float(sum(np.linalg.norm(a) for a in g))
+        out = [a * (theta / norm if norm >= theta else 1.0) for a in g]
     elif kind == "reversed":
         out = [a * (theta / norm if norm < theta else 1.0) for a in g]
     else:  # "norm_after": right clipping, but the norm reported after it
@@ -940,6 +1101,9 @@ CLIP_MISTAKES = (
                   "the gradient is always rescaled to norm theta, even when its norm is already below theta "
                   "(that is normalising, not clipping).", _CLIP_FIX),
     _clip_mistake("inverted", "the scale factor is upside down: norm / theta instead of theta / norm.", _CLIP_FIX),
+    _clip_mistake("sum_of_norms",
+                  "the norm is the sum of the five arrays' norms; the global norm is the square root of the sum of "
+                  "their squares (one norm over every entry), which is smaller.", _CLIP_FIX),
     _clip_mistake("no_sqrt", "the norm is the sum of squares without the square root.", _CLIP_FIX),
     _clip_mistake("reversed", "the condition is reversed: it rescales when the norm is below theta and leaves "
                   "large gradients alone.", _CLIP_FIX),
@@ -982,7 +1146,7 @@ def check_clip_by_norm(fn) -> None:
             raise AssertionError(f"{name} returned only the clipped gradients on {c['label']}; expected {what}: "
                                  "return clipped, norm")
         clipped, norm = _sequence(res, 2, "its result", name, c["label"], what)
-        return {"norm": _array(norm, "norm", (), name, c["label"], "a number"),
+        return {"norm": _array(norm, "norm", (), name, c["label"], "a number", order="clipped, norm"),
                 **_grads(clipped, ref, name, c["label"])}
 
     def reference(c):
@@ -999,6 +1163,9 @@ def check_clip_by_norm(fn) -> None:
             if na > 0:
                 worst = max(worst, float(np.degrees(np.arccos(np.clip(a @ b / (na * np.linalg.norm(b)), -1, 1)))))
         shown = f"{worst:.3g}" if worst > 1e-4 else "0"  # arccos of a cosine that rounds to 1 is ~1e-6, not 0
+        if shown == "0":
+            return ("\nDirection: your clipped gradient is up to 0 degrees away from g, as norm clipping keeps it: "
+                    "its length is what is wrong (the norm, or when and by how much you scale).")
         return (f"\nDirection: your clipped gradient is up to {shown} degrees away from g "
                 "(norm clipping keeps the direction: 0 degrees).")
 

@@ -64,6 +64,12 @@ def learner_step_forward(mistake=None):
         if mistake == "softmax_one_sum":
             e = np.exp(z - z.max())
             return h_t, e / e.sum()
+        if mistake == "softmax_shift_axis0":
+            e = np.exp(z - z.max(axis=0))
+            return h_t, e / e.sum(axis=1, keepdims=True)
+        if mistake == "softmax_global_shift":
+            e = np.exp(z - np.max(z))
+            return h_t, e / e.sum(axis=1, keepdims=True)
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return h_t, e / e.sum(axis=1, keepdims=True)
     return my_step_forward
@@ -76,6 +82,10 @@ def learner_softmax_cross_entropy(mistake=None):
         if mistake == "naive":
             p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
             log_p = np.log(p)
+        elif mistake == "shift_axis0":
+            z = logits - logits.max(axis=0)
+            p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         elif mistake == "axis0":
             z = logits - logits.max(axis=0)
             p = np.exp(z) / np.exp(z).sum(axis=0)
@@ -97,6 +107,9 @@ def learner_softmax_cross_entropy(mistake=None):
             return loss * B, d
         if mistake == "mean_twice":
             return loss / B, d / B / B
+        if mistake == "mean_over_classes":
+            onehot = np.eye(logits.shape[1])[targets]
+            return -np.mean(onehot * log_p), d / B
         return loss, d / B
     return my_softmax_cross_entropy
 
@@ -111,7 +124,8 @@ def learner_step_backward(mistake=None):
         fprime = {"fprime_at_h_prev": lambda: f.derivative(h_prev, h_prev),
                   "fprime_of_h_prev": lambda: f.derivative(h_prev, f(h_prev)),
                   "fprime_formula_on_a": lambda: f.derivative(a_t, a_t),
-                  "fprime_tanh_hardcoded": lambda: 1 - h_t ** 2}.get(mistake, lambda: f.derivative(a_t, h_t))()
+                  "fprime_tanh_hardcoded": lambda: 1 - h_t ** 2,
+                  "fprime_tanh_of_a": lambda: 1 - np.tanh(a_t) ** 2}.get(mistake, lambda: f.derivative(a_t, h_t))()
         da_t = dh_t * fprime
         if mistake == "dh_next_after_fprime":
             da_t = da_t + dh_next
@@ -120,9 +134,10 @@ def learner_step_backward(mistake=None):
         mean = mistake == "bias_mean"
         db_h = da_t.mean(axis=0) if mean else da_t.sum(axis=0)
         db_y = dlogits_t.mean(axis=0) if mean else dlogits_t.sum(axis=0)
-        grads = [da_t.T @ x_t, dW_hh, db_h, dlogits_t.T @ h_t, db_y]
-        dx_t = da_t @ params.W_hx
-        dh_prev = da_t @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
+        grads = [da_t.T @ x_t, dW_hh, db_h, dlogits_t.T @ (h_prev if mistake == "dW_yh_from_h_prev" else h_t), db_y]
+        back = dh_t if mistake == "carry_skips_fprime" else da_t
+        dx_t = back @ params.W_hx
+        dh_prev = back @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
         if mistake in ("grads_over_B", "all_over_B"):
             grads = [g / B for g in grads]
         if mistake == "all_over_B":
@@ -137,9 +152,16 @@ def learner_bptt(mistake=None):
         H = params.n_hidden
         h = np.zeros((B, H)) if h0 is None or mistake == "h0_ignored" else h0
         hs, dls, loss = [h], [None], 0.0
+        if mistake == "h_aliased":
+            h = h.copy()
         for t in range(1, T + 1):
-            h = np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)
+            if mistake == "h_aliased":  # one buffer, overwritten in place and stored T times
+                np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h, out=h)
+            else:
+                h = np.tanh(xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)
             hs.append(h)
+        for t in range(1, T + 1):
+            h = hs[t]
             z = h @ params.W_yh.T + params.b_y
             p = np.exp(z - z.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
@@ -148,7 +170,7 @@ def learner_bptt(mistake=None):
             dls.append(p)  # ... and dlogits not yet divided by B
         dW_hx, dW_hh, db_h, dW_yh, db_y = (np.zeros_like(a) for a in params)
         dh_next = np.zeros((B, H))
-        for t in range(T, 0, -1):
+        for t in (range(1, T + 1) if mistake == "backward_loop_forward" else range(T, 0, -1)):
             dz = dls[t] if mistake == "batch_sum" else dls[t] / B
             if mistake == "batch_mean_twice":
                 dz = dz / B
@@ -169,9 +191,10 @@ def learner_bptt(mistake=None):
                 dW_hx += da.T @ xs[t - 1]
                 dW_hh += step_W_hh
                 db_h += da.sum(axis=0)
-                dW_yh += dz.T @ hs[t]
+                dW_yh += dz.T @ hs[t - 1 if mistake == "dW_yh_from_h_prev" else t]
                 db_y += dz.sum(axis=0)
-            dh_next = da @ (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
+            dh_next = (dh if mistake == "carry_skips_fprime" else da) @ \
+                (params.W_hh.T if mistake == "W_hh_not_transposed" else params.W_hh)
         grads = [dW_hx, dW_hh, db_h, dW_yh, db_y]
         if mistake != "batch_sum":
             loss /= B
@@ -189,6 +212,8 @@ def learner_clip_by_norm(mistake=None):
     def my_clip_by_norm(grads, theta):
         total = sum(float(np.sum(g * g)) for g in grads)
         norm = total if mistake == "no_sqrt" else np.sqrt(total)
+        if mistake == "sum_of_norms":
+            norm = sum(np.linalg.norm(g) for g in grads)
         if mistake == "per_array":
             return RNNParams(*(g * min(1.0, theta / np.linalg.norm(g)) for g in grads)), norm
         if mistake == "elementwise":
@@ -370,7 +395,7 @@ def test_wrong_types_are_told_what_was_expected(kind):
 def test_a_scalar_loss_returned_as_an_array_and_a_dict_of_gradients_are_explained():
     right = learner_bptt(None)
     msg = failure(ex.check_bptt, lambda *a: (np.array([right(*a)[0]]), right(*a)[1]))
-    assert "A loss is one number: return float(loss)" in msg, msg
+    assert "A loss is one number, the mean over the batch" in msg and "return float(loss)" in msg, msg
     msg = failure(ex.check_bptt, lambda *a: (right(*a)[0], right(*a)[1]._asdict()))
     assert "returned a dict for the gradients" in msg, msg
     msg = failure(ex.check_clip_by_norm, lambda g, theta: learner_clip_by_norm(None)(g, theta)[0])
@@ -601,3 +626,233 @@ def test_the_traceback_of_a_failure_ends_in_the_public_checker():
         ex.check_bptt(learner_bptt("dh_next_forgotten"))
     frames = [entry.name for entry in info.traceback]
     assert frames[-1] == "wrapper" and "_run" not in frames, frames
+
+
+# ----------------------------------------------------------------------------------------------
+# A stuck learner's attempts (issue 9 review): right ones written differently pass; wrong ones that are
+# none of the listed mistakes get a message that points at the actual slip, and none blames another
+# ----------------------------------------------------------------------------------------------
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def right_forward_einsum(x_t, h_prev, params):
+    a = np.einsum("hx,bx->bh", params.W_hx, x_t) + np.einsum("hk,bk->bh", params.W_hh, h_prev) + params.b_h
+    h = np.tanh(a)
+    return h, _softmax_rows(np.einsum("yh,bh->by", params.W_yh, h) + params.b_y)
+
+
+def right_forward_column_loop(x_t, h_prev, params):
+    hs, ys = [], []
+    for x, hp in zip(x_t, h_prev):  # one example at a time, column vectors as in the equations
+        h = np.tanh(params.W_hx @ x + params.W_hh @ hp + params.b_h)
+        z = params.W_yh @ h + params.b_y
+        lse = z.max() + np.log(np.exp(z - z.max()).sum())  # softmax as exp(z - logsumexp(z))
+        hs.append(h)
+        ys.append(np.exp(z - lse))
+    return np.array(hs), np.array(ys)
+
+
+def right_ce_onehot_matrix(logits, targets):
+    B, Y = logits.shape
+    onehot = np.eye(Y)[targets]
+    m = logits.max(axis=1, keepdims=True)
+    log_p = logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+    return -(onehot * log_p).sum() / B, (np.exp(log_p) - onehot) / B
+
+
+def right_step_backward_outer_products(dlogits_t, dh_next, cache):
+    x, hp, a, h, p, f = cache
+    G = [np.zeros_like(w) for w in p]
+    dxs, dhs = [], []
+    for b in range(len(x)):
+        dab = (p.W_yh.T @ dlogits_t[b] + dh_next[b]) * f.derivative(a[b], h[b])
+        for i, g in enumerate((np.outer(dab, x[b]), np.outer(dab, hp[b]), dab,
+                               np.outer(dlogits_t[b], h[b]), dlogits_t[b])):
+            G[i] += g
+        dxs.append(p.W_hx.T @ dab)
+        dhs.append(p.W_hh.T @ dab)
+    return np.array(dxs), np.array(dhs), G  # a plain list of the five gradients is accepted
+
+
+def right_clip_strict_greater(grads, theta):
+    norm = np.linalg.norm(np.concatenate([g.ravel() for g in grads]))
+    scale = theta / norm if norm > theta else 1.0  # > or >=: at norm == theta the scale is 1 either way
+    return [g * scale for g in grads], norm
+
+
+@pytest.mark.parametrize("check,fn", [
+    (ex.check_step_forward, right_forward_einsum), (ex.check_step_forward, right_forward_column_loop),
+    (ex.check_softmax_cross_entropy, right_ce_onehot_matrix),
+    (ex.check_step_backward, right_step_backward_outer_products), (ex.check_clip_by_norm, right_clip_strict_greater),
+], ids=["forward-einsum", "forward-column-loop", "ce-onehot", "step-backward-outer", "clip-greater"])
+def test_right_implementations_written_differently_pass(check, fn, capsys):
+    assert check(fn) is None
+    assert "right on all" in capsys.readouterr().out
+
+
+def test_results_in_the_wrong_order_are_recognised():
+    def swapped_forward(x_t, h_prev, params):
+        h, y = right_forward_einsum(x_t, h_prev, params)
+        return y, h
+    msg = failure(ex.check_step_forward, swapped_forward)
+    assert "That is the shape of y_hat_t. Are the results in the wrong order? Return h_t, y_hat_t." in msg, msg
+
+    msg = failure(ex.check_bptt, lambda *a: learner_bptt(None)(*a)[::-1])
+    assert "returned an RNNParams for loss" in msg and "wrong order? Return loss, grads." in msg, msg
+
+    def grads_misordered(dlogits_t, dh_next, cache):
+        dx, dh_prev, g = learner_step_backward(None)(dlogits_t, dh_next, cache)
+        return dx, dh_prev, (g.W_hh, g.W_hx, g.b_h, g.W_yh, g.b_y)
+    msg = failure(ex.check_step_backward, grads_misordered)
+    assert "returned dW_hx of shape (5, 5)" in msg and "That is the shape of dW_hh" in msg, msg
+    assert "dW_hx, dW_hh, db_h, dW_yh, db_y" in msg, msg
+
+
+def test_a_transposed_state_gets_the_row_convention_hint_not_the_gradient_one():
+    def column_code(x_t, h_prev, params):
+        h = np.tanh(params.W_hx @ x_t.T + params.W_hh @ h_prev.T + params.b_h[:, None])
+        return h, None
+    msg = failure(ex.check_step_forward, column_code)
+    assert "returned h_t of shape (5, 1)" in msg and "That is the transpose: the code keeps one example per row" in msg
+    assert "gradient" not in msg, msg
+
+
+def test_a_bias_gradient_summed_over_the_wrong_axis_is_told_which_axis():
+    def db_h_axis1(dlogits_t, dh_next, cache):
+        dx, dh_prev, g = learner_step_backward(None)(dlogits_t, dh_next, cache)
+        x_t, h_prev, a_t, h_t, params, f = cache
+        da_t = (dlogits_t @ params.W_yh + dh_next) * f.derivative(a_t, h_t)
+        return dx, dh_prev, g._replace(b_h=da_t.sum(axis=1))
+    msg = failure(ex.check_step_backward, db_h_axis1)
+    assert "returned db_h of shape (1,)" in msg and ".sum(axis=0), not over axis 1" in msg, msg
+
+
+def test_exceptions_from_integer_arrays_ragged_norms_and_one_hot_indexing_get_their_own_hint():
+    def int_onehot(logits, targets):
+        B, Y = logits.shape
+        onehot = np.zeros((B, Y), dtype=int)
+        onehot[np.arange(B), targets] = 1
+        onehot -= right_ce_onehot_matrix(logits, targets)[1]  # UFuncTypeError: float into int
+        return 0.0, onehot
+    msg = failure(ex.check_softmax_cross_entropy, int_onehot)
+    assert "raised UFuncTypeError" in msg and "an integer array cannot hold the fractions" in msg, msg
+
+    def ragged_norm(grads, theta):
+        return grads, np.linalg.norm(grads)
+    msg = failure(ex.check_clip_by_norm, ragged_norm)
+    assert "raised ValueError" in msg and "np.sqrt(sum(np.sum(g ** 2) for g in grads))" in msg, msg
+
+    def rows_as_onehot(logits, targets):
+        onehot = np.zeros_like(logits)
+        onehot[targets] = 1  # sets whole rows, or runs past the last row
+        return 0.0, onehot
+    msg = failure(ex.check_softmax_cross_entropy, rows_as_onehot)
+    assert "raised IndexError" in msg and "p[np.arange(B), targets]" in msg, msg
+    assert "compare the names and shapes" not in msg, msg
+
+
+def test_an_output_left_at_zeros_is_told_so_without_the_generic_advice():
+    def no_db_y(*args):
+        loss, g = learner_bptt(None)(*args)
+        return loss, g._replace(b_y=np.zeros_like(g.b_y))
+    msg = failure(ex.check_bptt, no_db_y)
+    assert "db_y is all zeros on every case: never computed, or never added to" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
+    assert msg.splitlines()[1].startswith("Right: loss, dW_hx, dW_hh, db_h, dW_yh"), msg
+
+
+def test_a_loss_capped_by_log_eps_is_diagnosed_from_the_large_logit_case():
+    def log_eps(logits, targets):
+        B = len(targets)
+        p = _softmax_rows(logits)
+        loss = -np.mean(np.log(p[np.arange(B), targets] + 1e-12))
+        d = p.copy()
+        d[np.arange(B), targets] -= 1
+        return loss, d / B
+    msg = failure(ex.check_softmax_cross_entropy, log_eps)
+    assert msg.startswith("check_softmax_cross_entropy: loss is wrong") and "Right: dlogits" in msg, msg
+    assert "wrong only with logits of about 1e4" in msg and "log(p + eps)" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
+
+
+def test_half_of_a_batch_mean_mistake_does_not_blame_the_right_half():
+    def loss_summed_only(logits, targets):
+        loss, d = right_ce_onehot_matrix(logits, targets)
+        return loss * len(targets), d  # dlogits is right
+    msg = failure(ex.check_softmax_cross_entropy, loss_summed_only)
+    assert "Right: dlogits" in msg and "- loss:" in msg, msg
+    assert "dlogits is not" not in msg and "the loss and dlogits" not in msg, msg
+
+
+def test_a_clipping_with_the_right_direction_is_told_its_length_is_wrong():
+    msg = failure(ex.check_clip_by_norm, learner_clip_by_norm("sum_of_norms"))
+    assert "up to 0 degrees away from g, as norm clipping keeps it: its length is what is wrong" in msg, msg
+
+
+def test_errors_at_float32_level_are_blamed_on_precision_not_on_an_unknown_mistake():
+    def eps_in_softmax(x_t, h_prev, params):
+        h = np.tanh(x_t @ params.W_hx.T + h_prev @ params.W_hh.T + params.b_h)
+        z = h @ params.W_yh.T + params.b_y
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return h, e / (e.sum(axis=1, keepdims=True) + 1e-5)
+    msg = failure(ex.check_step_forward, eps_in_softmax)
+    assert msg.startswith("check_step_forward: y_hat_t is wrong") and "float32 arithmetic" in msg, msg
+    assert "none of the classic mistakes" not in msg, msg
+
+
+def test_an_off_by_one_time_index_and_a_per_example_loss_get_their_hints():
+    def steps_from_one(params, xs, targets, h0=None):
+        T = xs.shape[0]
+        h = np.zeros((xs.shape[1], params.n_hidden)) if h0 is None else h0
+        for t in range(1, T + 1):
+            h = np.tanh(xs[t] @ params.W_hx.T + h @ params.W_hh.T + params.b_h)  # xs[T] does not exist
+        return 0.0, params.zeros_like()
+    msg = failure(ex.check_bptt, steps_from_one)
+    assert "raised IndexError" in msg and "reads xs[t - 1] and targets[t - 1]" in msg, msg
+
+    def per_example_loss(*args):
+        loss, g = learner_bptt(None)(*args)
+        B = args[1].shape[1]
+        return np.full(B, loss), g
+    msg = failure(ex.check_bptt, per_example_loss)
+    assert "the mean over the batch (.mean(), not one value per example): return float(loss)" in msg, msg
+
+
+def test_outputs_explained_by_the_same_mistake_share_one_explanation_that_blames_only_them():
+    def grads_summed_over_batch(params, xs, targets, h0=None):
+        loss, g = learner_bptt(None)(params, xs, targets, h0)
+        return loss, RNNParams(*(a * xs.shape[1] for a in g))  # the loss is right
+    msg = failure(ex.check_bptt, grads_summed_over_batch)
+    by_key = {m.key: m for m in ex.BPTT_MISTAKES}
+    assert "- dW_hx, dW_hh, db_h, dW_yh, db_y:\n  This is a classic mistake" in msg, msg
+    assert msg.count(by_key["batch_sum"].what) == 1 and "Right: loss" in msg, msg
+    assert "the loss and gradients" not in msg, msg
+
+
+def test_nan_on_one_case_does_not_hide_wrong_numbers_on_the_others():
+    def shift_by_column_max(logits, targets):  # wrong on every case, and inf with logits of 1e4
+        B = len(targets)
+        z = logits - logits.max(axis=0)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        d = np.exp(log_p)
+        d[np.arange(B), targets] -= 1
+        return -log_p[np.arange(B), targets].mean(), d / B
+    msg = failure(ex.check_softmax_cross_entropy, shift_by_column_max)
+    assert msg.startswith("check_softmax_cross_entropy: loss, dlogits are wrong") and "case 1" in msg, msg
+    assert "worst of the 4 cases with finite results" in msg, msg
+    assert "\nAlso: shift_by_column_max returned inf in loss on case 5" in msg, msg
+    what = {m.key: m for m in ex.CE_MISTAKES}["shift_axis0"].what
+    assert msg.count(what) == 1, msg  # named once, not again under "Also"
+
+
+def test_an_in_place_change_inside_the_cache_names_the_field():
+    def squares_h_in_place(dlogits_t, dh_next, cache):
+        x_t, h_prev, a_t, h_t, params, f = cache
+        h_t **= 2  # meant as h_t**2 for tanh', but it overwrites the caller's cache
+        return learner_step_backward(None)(dlogits_t, dh_next, cache)
+    msg = failure(ex.check_step_backward, squares_h_in_place)
+    assert "changed its input `cache.h_t` in place on case 1" in msg, msg
