@@ -1,6 +1,6 @@
 """Regenerate every file in figures/ from the figure functions of the plotting modules.
 
-Usage: `python -m rnnlib.figures [OUTDIR]` (or `make figures`). Each plotting module lists its
+Usage: `python -m rnnlib.plots.figures [OUTDIR]` (or `make figures`). Each plotting module lists its
 figures in a dict FIGURES = {"NN-name.svg": function returning a matplotlib Figure}. The SVGs are
 written with a fixed hash salt and no date, so regenerating unchanged figures changes no bytes.
 """
@@ -17,16 +17,29 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # The plotting modules, in the order of the notebooks that introduce their figures.
-MODULES = ["rnnlib.diagrams", "rnnlib.gradient_plots", "rnnlib.explorer", "rnnlib.remedy_plots"]
+MODULES = ["rnnlib.plots.diagrams", "rnnlib.plots.gradients", "rnnlib.plots.explorer", "rnnlib.plots.remedies",
+           "rnnlib.plots.training"]
+# Until the explorer's move into rnnlib/plots/ is merged, its figures come from its old place.
+# Used only when the new module does not exist at all; delete once rnnlib/plots/explorer.py is in.
+_OLD_PLACE = {"rnnlib.plots.explorer": "rnnlib.explorer"}
 
-DEFAULT_OUTDIR = Path(__file__).resolve().parent.parent / "figures"
+DEFAULT_OUTDIR = Path(__file__).resolve().parents[2] / "figures"
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name or name not in _OLD_PLACE:  # a missing dependency is a real error
+            raise
+        return importlib.import_module(_OLD_PLACE[name])
 
 
 def all_figures() -> dict:
     """{file name: figure function} gathered from every module in MODULES."""
     figures = {}
     for name in MODULES:
-        module = importlib.import_module(name)
+        module = _import(name)
         for filename, fn in module.FIGURES.items():
             if filename in figures:
                 raise ValueError(f"FIGURES: {filename!r} is listed by two modules")
