@@ -129,10 +129,15 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
     z = as_float(z)
-    e = z - np.max(z, axis=-1, keepdims=True)
-    np.exp(e, out=e)  # in place: large temporaries cost page faults on every call
-    e /= np.sum(e, axis=-1, keepdims=True)
-    return e
+    return _softmax_into(z, np.empty_like(z))
+
+
+def _softmax_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """softmax(z) along the last axis written into out (same shape): no temporary of z's size."""
+    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)  # in place: large temporaries cost page faults on every call
+    out /= np.sum(out, axis=-1, keepdims=True)
+    return out
 
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -320,27 +325,28 @@ def forward(params: RNNParams, xs, h0=None, activation: str | Activation = "tanh
 
 def _forward(params: RNNParams, xs: np.ndarray, h0: np.ndarray, f: Activation) -> Trace:
     """`forward` for checked arguments: xs and h0 already in the dtype of the parameters."""
-    T, B, _ = xs.shape
-    H, dtype = params.n_hidden, params.W_hh.dtype
+    T, B, X = xs.shape
+    H, Y, dtype = params.n_hidden, params.n_out, params.W_hh.dtype
 
     h = np.empty((T + 1, B, H), dtype=dtype)
     a = np.empty((T + 1, B, H), dtype=dtype)
     h[0], a[0] = h0, np.nan
-    np.matmul(xs, params.W_hx.T, out=a[1:])  # W_hx x_t for all t at once, written in place
+    # W_hx x_t + b_h for all t at once: one (T B, X) x (X, H) product, written in place
+    np.matmul(xs.reshape(T * B, X), params.W_hx.T, out=a[1:].reshape(T * B, H))
     a[1:] += params.b_h
     W_hh_T = params.W_hh.T
     recur = np.empty((B, H), dtype=dtype)
     for t in range(1, T + 1):
         np.matmul(h[t - 1], W_hh_T, out=recur)
         a[t] += recur  # a_t = W_hx x_t + W_hh h_{t-1} + b_h
-        h[t] = f(a[t])  # (2a)
-    logits = np.empty((T + 1, B, params.n_out), dtype=dtype)
+        f.into(a[t], out=h[t])  # (2a): h_t = f(a_t)
+    logits = np.empty((T + 1, B, Y), dtype=dtype)
     logits[0] = np.nan
-    np.matmul(h[1:], params.W_yh.T, out=logits[1:])  # W_yh h_t + b_y for all t at once
+    np.matmul(h[1:].reshape(T * B, H), params.W_yh.T, out=logits[1:].reshape(T * B, Y))  # W_yh h_t, all t
     logits[1:] += params.b_y
     y_hat = np.empty_like(logits)
     y_hat[0] = np.nan
-    y_hat[1:] = softmax(logits[1:])  # (3)
+    _softmax_into(logits[1:], y_hat[1:])  # (3)
     return Trace(h, a, logits, y_hat, xs, f)
 
 
@@ -394,7 +400,8 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
 def _output_gradients(params: RNNParams, trace: Trace, targets: np.ndarray):
     """loss, dL/dlogits (T, B, Y) and dL_t/dh_t through the output layer (T, B, H), rows t - 1."""
     loss, dlogits = _cross_entropy(trace.logits[1:], targets, trace.y_hat[1:])
-    return loss, dlogits, dlogits @ params.W_yh
+    T, B, Y = dlogits.shape
+    return loss, dlogits, (dlogits.reshape(T * B, Y) @ params.W_yh).reshape(T, B, -1)
 
 
 def _fprimes(trace: Trace) -> np.ndarray:
@@ -402,24 +409,35 @@ def _fprimes(trace: Trace) -> np.ndarray:
     return trace.activation.derivative(trace.a[1:], trace.h[1:])
 
 
+_BLOCK_ENTRIES = 32768  # f'(a_t) of several steps at once: up to 256 kB in float64 (the size of an L2 cache)
+
+
 def _backward(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | None):
     """`backward` for checked arguments (k: None or a window >= 1)."""
     T, B, _ = trace.xs.shape
+    H = params.n_hidden
     loss, dlogits, da = _output_gradients(params, trace, targets)  # da starts as dL_t/dh_t, all t
-    fprime = _fprimes(trace)  # f'(a_t), at the pre-activation, all t at once
     W_hh = params.W_hh
 
     if k is None or k >= T:
         # Full BPTT: the carried gradient dh_next = dL/dh_t from all later steps; da is
-        # overwritten in place, row t - 1 becoming dL/da_t.
-        dh_next = np.zeros((B, params.n_hidden), dtype=da.dtype)
+        # overwritten in place, row t - 1 becoming dL/da_t. f'(a_t) is computed a block of
+        # steps at a time, small enough to stay in the CPU cache until the loop uses it.
+        f = trace.activation
+        block = max(1, min(T, _BLOCK_ENTRIES // (B * H)))
+        fprime = np.empty((block, B, H), dtype=da.dtype)
+        dh_next = np.zeros((B, H), dtype=da.dtype)
         for t in range(T, 0, -1):
+            if (T - t) % block == 0:  # f'(a_s) for the steps s = lo + 1..t, row s - lo - 1
+                lo = max(t - block, 0)
+                f.fprime_into(trace.a[lo + 1 : t + 1], trace.h[lo + 1 : t + 1], fprime[: t - lo])
             da_t = da[t - 1]
             da_t += dh_next
-            da_t *= fprime[t - 1]  # dL/da_t = (dL_t/dh_t + dh_next) * f'(a_t)
+            da_t *= fprime[t - lo - 1]  # dL/da_t = (dL_t/dh_t + dh_next) * f'(a_t), at the pre-activation
             np.matmul(da_t, W_hh, out=dh_next)  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
         dh0 = dh_next
     else:
+        fprime = _fprimes(trace)  # f'(a_t) for all t at once
         # Per-term window (k < T): walk back one lag at a time for all terms L_s together.
         # carry[j - 1] = gradient at h_j that came from L_{j + lag}; it survives k lags at most.
         carry, da = da, np.zeros_like(da)
