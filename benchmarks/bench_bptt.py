@@ -27,6 +27,7 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
 parser.add_argument("--quick", action="store_true", help="fewer repetitions")
 parser.add_argument("--wall", action="store_true", help="wall-clock time instead of CPU time")
+parser.add_argument("--profile", action="store_true", help="only the profile table: matrix products against the rest")
 args = parser.parse_args()
 
 # Thread counts must be fixed before numpy (and its BLAS) is imported.
@@ -143,6 +144,59 @@ def bptt_table():
             print(row, flush=True)
 
 
+def gemm_only(params, xs, targets):
+    """The matrix products of one rnnlib.bptt call (full BPTT) and nothing else, on the same shapes.
+
+    Forward: the input projection (T B, X) x (X, H), T recurrent products (B, H) x (H, H), the
+    output layer (T B, H) x (H, Y). Backward: dL/dh through the output layer, T recurrent
+    products, and the three weight gradients. What is left of bptt's time is elementwise work
+    (tanh, softmax, f', the loss), memory traffic and per-call overhead.
+    """
+    T, B, X = xs.shape
+    W_hx, W_hh, _, W_yh, _ = params
+    H, Y = W_hh.shape[0], W_yh.shape[0]
+    x2 = xs.reshape(T * B, X)
+    h = np.full((T + 1, B, H), 0.1, dtype=xs.dtype)
+    a2 = np.empty((T * B, H), dtype=xs.dtype)
+    z2 = np.empty((T * B, Y), dtype=xs.dtype)
+    r = np.empty((B, H), dtype=xs.dtype)
+
+    def run():
+        np.matmul(x2, W_hx.T, out=a2)
+        for t in range(1, T + 1):
+            np.matmul(h[t - 1], W_hh.T, out=r)
+        np.matmul(h[1:].reshape(T * B, H), W_yh.T, out=z2)
+        d2 = z2 @ W_yh
+        for t in range(T, 0, -1):
+            np.matmul(d2[(t - 1) * B : t * B], W_hh, out=r)
+        return d2.T @ x2, d2.T @ h[:-1].reshape(T * B, H), z2.T @ h[1:].reshape(T * B, H)
+
+    return run
+
+
+def profile_table():
+    kind = "wall-clock" if args.wall else "CPU"
+    print(f"\nWhere rnnlib.bptt's time goes (median {kind} time): its matrix products alone (same shapes,"
+          " BLAS) against the whole call" + (" and torch's whole forward + backward" if torch else ""))
+    header = f"{'dtype':8} {'B':>3} {'T':>5} {'X=Y':>4} {'H':>4} | {'bptt':>9} {'products':>9} {'share':>6}"
+    if torch:
+        header += f" | {'torch':>9} {'products/torch':>14}"
+    print(header)
+    print("-" * len(header))
+    for dtype in (np.float64, np.float32):
+        for B, T, X, H in SIZES[:3]:
+            params, xs, targets = problem(B, T, X, H, dtype)
+            fns = [lambda: rnnlib.bptt(params, xs, targets), gemm_only(params, xs, targets)]
+            if torch:
+                fns.append(torch_step(params, xs, targets, dtype))
+            times = median_times(*fns)
+            row = (f"{np.dtype(dtype).name:8} {B:>3} {T:>5} {X:>4} {H:>4} | {times[0] * 1e3:>7.2f}ms "
+                   f"{times[1] * 1e3:>7.2f}ms {times[1] / times[0]:>6.0%}")
+            if torch:
+                row += f" | {times[2] * 1e3:>7.2f}ms {times[1] / times[2]:>13.2f}x"
+            print(row, flush=True)
+
+
 def jacobian_table():
     print("\nFull profile log10 ||dh_T/dh_k|| for k = 0..T (rnnlib.jacobians.jacobian_log_norms), B = 1")
     header = f"{'T':>5} {'H':>4} | {'ord=fro':>9} {'ord=2':>9}"
@@ -159,5 +213,8 @@ def jacobian_table():
 if __name__ == "__main__":
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") + f", Python {sys.version.split()[0]}"
           + f", load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
-    bptt_table()
-    jacobian_table()
+    if not args.profile:
+        bptt_table()
+    profile_table()
+    if not args.profile:
+        jacobian_table()

@@ -166,7 +166,9 @@ def check_int_array(name: str, values, low: int = 0, high: int | None = None) ->
     bad = not np.issubdtype(a.dtype, np.integer) or (a.size and (a.min() < low or (high is not None and a.max() > high)))
     if bad:
         expected = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name}: expected integers {expected}, got {values!r}")
+        got = (f"dtype {a.dtype}" if not np.issubdtype(a.dtype, np.integer) else
+               f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}")
+        raise ValueError(f"{name}: expected integers {expected}, got {got}")
     return a
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_generator, check_int, check_positive
+from ._checks import check_generator, check_int, check_int_array, check_positive
 from .containers import RNNParams
 from .core import forward
 from .remedies import init_rnn
@@ -87,10 +87,8 @@ def wilson_interval(successes, n, z: float = 1.96):
     Unlike the normal approximation p +- z sqrt(p(1-p)/n), it never collapses to a point at
     0 of n or n of n: 0 successes in 10 gives (0, 0.278).
     """
-    check_int("n", n, 1)
-    k = np.asarray(successes)
-    if not np.issubdtype(k.dtype, np.integer) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"successes: expected integers in [0, n = {n}], got {successes!r}")
+    n = check_int("n", n, 1)
+    k = check_int_array("successes", successes, 0, n)
     z = check_positive("z", z)
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (check_activation, check_fraction, check_generator, check_h0, check_int, check_nonnegative,
+from ._checks import (check_activation, check_fraction, check_generator, check_h0, check_int, check_int_array,
+                      check_nonnegative,
                       check_params, check_positive, check_targets, check_xs)
 from .containers import RNNParams, global_norm, same_kind
 from .core import _backward, _cross_entropy, _forward, _step_forward, softmax
@@ -155,11 +156,7 @@ def decode(ids, vocab: list[str]) -> str:
 
 def one_hot(ids, n: int, dtype=np.float64) -> np.ndarray:
     """Integer ids of any shape S -> one-hot array (*S, n): x[..., ids] = 1."""
-    ids = np.asarray(ids)
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"ids: expected integer ids, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= n):
-        raise ValueError(f"ids: expected values in 0..{n - 1} (n = {n}), got {ids.min()}..{ids.max()}")
+    ids = check_int_array("ids", ids, 0, n - 1)
     return np.eye(n, dtype=dtype)[ids]
 
 
@@ -372,9 +369,9 @@ def bigram_loss(train_ids, test_ids, n: int, alpha: float = 0.1) -> float:
     """
     train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
     for name, a in (("train_ids", train_ids), ("test_ids", test_ids)):
-        if a.ndim != 1 or a.size < 2 or not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= n:
-            raise ValueError(f"{name}: expected a 1-D array of at least 2 integer ids in 0..{n - 1}, got shape "
-                             f"{a.shape} dtype {a.dtype}")
+        if a.ndim != 1 or a.size < 2:
+            raise ValueError(f"{name}: expected a 1-D array of at least 2 ids, got shape {a.shape}")
+        check_int_array(name, a, 0, n - 1)
     alpha = check_nonnegative("alpha", alpha)
     counts = np.full((n, n), alpha)
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)  # count(i, j): j follows i
@@ -424,8 +421,7 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     rng = check_generator("rng", rng)
     f = check_activation(activation)
     V = params.n_in
-    if prefix_ids.min() < 0 or prefix_ids.max() >= V:
-        raise ValueError(f"prefix_ids: expected ids in 0..{V - 1}, got values from {prefix_ids.min()} to {prefix_ids.max()}")
+    check_int_array("prefix_ids", prefix_ids, 0, V - 1)
     h = np.zeros((1, params.n_hidden), dtype=params.W_hh.dtype)
     out, hs = [], []
     ids = list(prefix_ids)
