@@ -235,10 +235,12 @@ def step_backward(dlogits_t, dh_next, cache):
     Args:
         dlogits_t: dL/d(logits_t) from this step's loss, (B, Y).
         dh_next: dL/dh_t carried back from step t + 1 (zeros at t = T), (B, H).
-        cache: the StepCache of `step_forward` at step t.
+        cache: the StepCache of `step_forward` at step t (or a tuple in its field order).
     Returns (dx_t (B, X), dh_prev (B, H), grads): dh_prev = dL/dh_{t-1} is what the previous step
     receives as its dh_next; grads is an RNNParams of this step's contribution to each gradient.
     """
+    if isinstance(cache, tuple) and not isinstance(cache, StepCache) and len(cache) == len(StepCache._fields):
+        cache = StepCache(*cache)  # a plain tuple in StepCache's field order
     if not isinstance(cache, StepCache):
         raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got {type(cache).__name__}")
     B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_h0, check_int, check_ord, check_params, check_square, check_trace, check_xs
+from ._checks import check_int, check_ord, check_params, check_square, check_trace
 from .containers import RNNParams, Trace
-from .core import _check_sequence, _forward, _fprimes, _jacobian, _step_jacobian
+from .core import _check_sequence, _forward, _fprimes, _step_jacobian
 
 __all__ = [
     "jacobian_log_norms",

@@ -29,8 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from ._checks import (check_choice, check_generator, check_h0, check_int, check_nonnegative, check_params,
-                      check_positive, check_positive_int, check_targets, check_xs)
+from ._checks import check_choice, check_generator, check_int, check_nonnegative, check_positive, check_positive_int
 from .containers import RNNParams, global_norm, same_kind  # global_norm: re-exported (notebook 06 calls remedies.global_norm)
 from .core import _backward, _check_sequence, _forward, _with_spectral_radius, init_params
 
