@@ -33,7 +33,7 @@ test: $(STAMP)
 
 # Rewrite every file in figures/ from the figure functions in rnnlib.
 figures: $(STAMP)
-	$(VENV)/bin/python -m rnnlib.figures
+	$(VENV)/bin/python -m rnnlib.plots.figures
 
 # Print the speed tables (record them in benchmarks/README.md).
 bench: $(STAMP)

@@ -1,14 +1,18 @@
 """Time forward + backward of rnnlib against a loop over its step functions and torch.nn.RNN.
 
 Prints two tables of median times and ratios:
-1. BPTT (forward + backward + loss) on the sizes of issue 2, float64 and float32:
+1. BPTT (forward + backward + loss) on the sizes of issues 2 and 11, float64 and float32:
    rnnlib.bptt vs rnnlib.bptt_steps (the readable loop over step_forward / step_backward)
-   and, when PyTorch is installed, torch.nn.RNN + nn.Linear + cross-entropy with .backward().
+   and, when PyTorch is installed, torch.nn.RNN + nn.Linear + cross-entropy with .backward(),
+   with issue 11's goal for rnnlib / torch and whether it is met.
 2. The full profile log10 ||dh_T/dh_k|| for every k (rnnlib.jacobians) at T = 1000, H = 64.
 
-Usage: python benchmarks/bench_bptt.py [--threads N] [--quick]
-Both libraries run with the same number of BLAS / intra-op threads (default 1). PyTorch is
-optional: nothing else in the project needs it. Speed is only measured here, never asserted.
+Usage: python benchmarks/bench_bptt.py [--threads N] [--quick] [--wall]
+Both libraries run in this one process with the same number of BLAS / intra-op threads
+(default 1). Times are medians of CPU time (time.process_time; --wall for wall-clock time), and
+rnnlib and torch repetitions alternate, so that a machine shared with other jobs slows both
+alike. PyTorch is optional: nothing else in the project needs it. Speed is only measured here,
+never asserted.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import time
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
 parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+parser.add_argument("--wall", action="store_true", help="wall-clock time instead of CPU time")
+parser.add_argument("--profile", action="store_true", help="only the profile table: matrix products against the rest")
 args = parser.parse_args()
 
 # Thread counts must be fixed before numpy (and its BLAS) is imported.
@@ -39,19 +45,33 @@ except ImportError:  # optional
     torch = None
 
 SIZES = [(1, 25, 65, 100), (32, 100, 64, 128), (64, 200, 128, 256), (1, 1000, 16, 32)]  # (B, T, X=Y, H)
-BUDGET = 0.3 if args.quick else 1.0  # seconds of repetitions per measurement
+# Issue 11's goals for rnnlib.bptt time / torch time, by (dtype, B, T, X, H).
+GOALS = {("float64", 1, 25, 65, 100): 0.35, ("float64", 32, 100, 64, 128): 0.8, ("float64", 64, 200, 128, 256): 0.8,
+         ("float32", 1, 25, 65, 100): 0.3, ("float32", 32, 100, 64, 128): 0.7, ("float32", 64, 200, 128, 256): 0.75}
+BUDGET = 0.5 if args.quick else 2.0  # seconds of repetitions per measurement (all functions together)
+clock = time.perf_counter if args.wall else time.process_time
 
 
-def median_time(fn, budget=BUDGET, min_reps=3, max_reps=200):
-    """Median wall time of fn() over repetitions filling about `budget` seconds (after a warm-up)."""
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_reps or (time.perf_counter() - start < budget and len(times) < max_reps):
-        t0 = time.perf_counter()
+def median_times(*fns, budget=BUDGET, min_reps=3, max_reps=300):
+    """Median time of each fn() over repetitions filling about `budget` seconds, taken in turns.
+
+    One warm-up call each; then fns[0](), fns[1](), ... again and again, so that a change in the
+    machine's load during the measurement reaches every function alike.
+    """
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    start = time.perf_counter()
+    while len(times[0]) < min_reps or (time.perf_counter() - start < budget and len(times[0]) < max_reps):
+        for fn, ts in zip(fns, times):
+            t0 = clock()
+            fn()
+            ts.append(clock() - t0)
+    return [statistics.median(ts) for ts in times]
+
+
+def median_time(fn, **kwargs):
+    return median_times(fn, **kwargs)[0]
 
 
 def problem(B, T, X, H, dtype):
@@ -89,31 +109,91 @@ def torch_step(params, xs, targets, dtype):
         return loss
 
     # Same loss as rnnlib: a check that the comparison is like for like.
-    loss_torch = float(step())
+    loss_torch = step().item()
     loss_np, _ = rnnlib.bptt(params, xs, targets)
     assert abs(loss_torch - loss_np) <= 1e-4 * abs(loss_np), (loss_torch, loss_np)
     return step
 
 
 def bptt_table():
-    print(f"BPTT forward + backward, median wall time, {args.threads} thread(s)"
+    kind = "wall-clock" if args.wall else "CPU"
+    print(f"BPTT forward + backward, median {kind} time, {args.threads} thread(s)"
           + ("" if torch else "  (PyTorch not installed: torch column skipped)"))
     header = f"{'dtype':8} {'B':>3} {'T':>5} {'X=Y':>4} {'H':>4} | {'rnnlib':>9} {'step loop':>10} {'loop/rnnlib':>11}"
     if torch:
         torch.set_num_threads(args.threads)
-        header += f" | {'torch':>9} {'rnnlib/torch':>12}"
+        header += f" | {'torch':>9} {'rnnlib/torch':>12} {'goal':>6}"
     print(header)
     print("-" * len(header))
     for dtype in (np.float64, np.float32):
         for B, T, X, H in SIZES:
             params, xs, targets = problem(B, T, X, H, dtype)
-            t_lib = median_time(lambda: rnnlib.bptt(params, xs, targets))
-            t_loop = median_time(lambda: rnnlib.bptt_steps(params, xs, targets), min_reps=2)
-            row = (f"{np.dtype(dtype).name:8} {B:>3} {T:>5} {X:>4} {H:>4} | {t_lib * 1e3:>7.2f}ms "
+            t_loop = median_time(lambda: rnnlib.bptt_steps(params, xs, targets), min_reps=2, budget=BUDGET / 2)
+            lib = lambda: rnnlib.bptt(params, xs, targets)  # noqa: E731
+            if torch:
+                t_lib, t_torch = median_times(lib, torch_step(params, xs, targets, dtype))
+            else:
+                t_lib = median_time(lib)
+            name = np.dtype(dtype).name
+            row = (f"{name:8} {B:>3} {T:>5} {X:>4} {H:>4} | {t_lib * 1e3:>7.2f}ms "
                    f"{t_loop * 1e3:>8.2f}ms {t_loop / t_lib:>10.2f}x")
             if torch:
-                t_torch = median_time(torch_step(params, xs, targets, dtype))
-                row += f" | {t_torch * 1e3:>7.2f}ms {t_lib / t_torch:>11.2f}x"
+                goal = GOALS.get((name, B, T, X, H))
+                verdict = "" if goal is None else f"<={goal:g} " + ("met" if t_lib / t_torch <= goal else "NOT met")
+                row += f" | {t_torch * 1e3:>7.2f}ms {t_lib / t_torch:>11.2f}x  {verdict}"
+            print(row, flush=True)
+
+
+def gemm_only(params, xs, targets):
+    """The matrix products of one rnnlib.bptt call (full BPTT) and nothing else, on the same shapes.
+
+    Forward: the input projection (T B, X) x (X, H), T recurrent products (B, H) x (H, H), the
+    output layer (T B, H) x (H, Y). Backward: dL/dh through the output layer, T recurrent
+    products, and the three weight gradients. What is left of bptt's time is elementwise work
+    (tanh, softmax, f', the loss), memory traffic and per-call overhead.
+    """
+    T, B, X = xs.shape
+    W_hx, W_hh, _, W_yh, _ = params
+    H, Y = W_hh.shape[0], W_yh.shape[0]
+    x2 = xs.reshape(T * B, X)
+    h = np.full((T + 1, B, H), 0.1, dtype=xs.dtype)
+    a2 = np.empty((T * B, H), dtype=xs.dtype)
+    z2 = np.empty((T * B, Y), dtype=xs.dtype)
+    r = np.empty((B, H), dtype=xs.dtype)
+
+    def run():
+        np.matmul(x2, W_hx.T, out=a2)
+        for t in range(1, T + 1):
+            np.matmul(h[t - 1], W_hh.T, out=r)
+        np.matmul(h[1:].reshape(T * B, H), W_yh.T, out=z2)
+        d2 = z2 @ W_yh
+        for t in range(T, 0, -1):
+            np.matmul(d2[(t - 1) * B : t * B], W_hh, out=r)
+        return d2.T @ x2, d2.T @ h[:-1].reshape(T * B, H), z2.T @ h[1:].reshape(T * B, H)
+
+    return run
+
+
+def profile_table():
+    kind = "wall-clock" if args.wall else "CPU"
+    print(f"\nWhere rnnlib.bptt's time goes (median {kind} time): its matrix products alone (same shapes,"
+          " BLAS) against the whole call" + (" and torch's whole forward + backward" if torch else ""))
+    header = f"{'dtype':8} {'B':>3} {'T':>5} {'X=Y':>4} {'H':>4} | {'bptt':>9} {'products':>9} {'share':>6}"
+    if torch:
+        header += f" | {'torch':>9} {'products/torch':>14}"
+    print(header)
+    print("-" * len(header))
+    for dtype in (np.float64, np.float32):
+        for B, T, X, H in SIZES[:3]:
+            params, xs, targets = problem(B, T, X, H, dtype)
+            fns = [lambda: rnnlib.bptt(params, xs, targets), gemm_only(params, xs, targets)]
+            if torch:
+                fns.append(torch_step(params, xs, targets, dtype))
+            times = median_times(*fns)
+            row = (f"{np.dtype(dtype).name:8} {B:>3} {T:>5} {X:>4} {H:>4} | {times[0] * 1e3:>7.2f}ms "
+                   f"{times[1] * 1e3:>7.2f}ms {times[1] / times[0]:>6.0%}")
+            if torch:
+                row += f" | {times[2] * 1e3:>7.2f}ms {times[1] / times[2]:>13.2f}x"
             print(row, flush=True)
 
 
@@ -131,6 +211,10 @@ def jacobian_table():
 
 
 if __name__ == "__main__":
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") + f", Python {sys.version.split()[0]}")
-    bptt_table()
-    jacobian_table()
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "") + f", Python {sys.version.split()[0]}"
+          + f", load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
+    if not args.profile:
+        bptt_table()
+    profile_table()
+    if not args.profile:
+        jacobian_table()

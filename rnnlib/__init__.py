@@ -1,9 +1,22 @@
 """rnnlib: a small, tested numpy implementation of the vanilla RNN for the notebook series.
 
-Core math (this package's top level) needs numpy only. Plotting and widget modules import
-matplotlib / ipywidgets themselves and are imported on demand, e.g. `from rnnlib import explorer`.
-The indexing convention for time (row t of every array is step t, h[0] = h_0) is stated once,
-in `rnnlib.core`.
+`import rnnlib` and every math module import numpy only. Everything that draws lives in
+`rnnlib.plots` (matplotlib, Pillow and ipywidgets are imported only there), imported on demand,
+e.g. `from rnnlib.plots import diagrams`. The indexing convention for time (row t of every array
+is step t, h[0] = h_0) is stated once, in `rnnlib.core`.
+
+    containers   RNNParams, Trace (the types every module passes around)
+    activations  f, f' and the bound gamma
+    core         step functions, forward / bptt / backward, jacobian
+    gradcheck    finite differences
+    analysis     the BPTT gradient by (t, k); the bound line
+    jacobians    long Jacobian products as log-norms
+    spectra      eigenvalues and the fate of dh_t/dh_0 (notebook 05)
+    remedies     truncation, clipping, initialization
+    train        optimizers, text data, training loops, sampling
+    tasks        the long-range task
+    examples     the models and experiments behind the figures
+    plots/       diagrams, gradients, explorer, remedies, training figures; figures (the command)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation

@@ -6,6 +6,8 @@ and what was given, e.g. "t: expected an integer 0 <= t <= T = 4, got 5". Notebo
 match some of these messages, so change their wording only together with those.
 
 The modules of rnnlib import from here; nothing here is re-exported by `rnnlib`. Numpy only.
+One check at the boundary: a public function calls these once on its arguments and hands the
+normalized values to private workers (`_forward`, `_backward`, ...) that trust them.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ import math
 
 import numpy as np
 
-# core imports this module while it is being loaded, so its classes are looked up at call time
-# (core.RNNParams, core.Trace), never at import time.
-from . import core
+from .activations import Activation, get_activation
+from .containers import RNNParams, Trace  # types only: no import cycle with core
 
 # ----------------------------------------------------------------------------------------------
 # Numbers
@@ -75,6 +76,59 @@ def check_real(name: str, value, low: float | None = None, high: float | None = 
     return x
 
 
+def check_nonnegative(name: str, value) -> float:
+    """value as a float if it is a finite real scalar >= 0 (not a bool); else ValueError."""
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_fraction(name: str, value, *, low_open: bool = False, high_open: bool = True) -> float:
+    """value as a float in the unit interval, [0, 1) by default (momentum, Adam's betas); else ValueError.
+
+    low_open / high_open exclude 0 / 1. Message: "{name}: expected 0 <= {name} < 1, got {value!r}".
+    """
+    x = None if isinstance(value, bool) or not np.isscalar(value) else value
+    lo, hi = ("<" if low_open else "<="), ("<" if high_open else "<=")
+    ok = x is not None and np.isreal(x) and np.isfinite(x)
+    ok = ok and (x > 0 if low_open else x >= 0) and (x < 1 if high_open else x <= 1)
+    if not ok:
+        raise ValueError(f"{name}: expected 0 {lo} {name} {hi} 1, got {value!r}")
+    return float(x)
+
+
+def check_choice(name: str, value, options):
+    """value if it is one of `options`; else "{name}: expected one of {options}, got {value!r}"."""
+    try:
+        ok = value in options
+    except TypeError:  # an unhashable value tested against a dict or set
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def check_generator(name: str, rng) -> np.random.Generator:
+    """rng if it is a numpy Generator; else "expected a numpy Generator (np.random.default_rng(seed))"."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name}: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    return rng
+
+
+def check_activation(activation) -> Activation:
+    """The Activation for a name ("tanh", ...) or a custom `Activation` object; else ValueError."""
+    return get_activation(activation)
+
+
+def check_truncate(truncate) -> int | None:
+    """None (full BPTT) or an integer window k >= 1 (not a bool), as an int; else ValueError."""
+    if truncate is None:
+        return None
+    if not is_int(truncate) or truncate < 1:
+        raise ValueError(f"truncate: expected None (full BPTT) or an integer k >= 1, got {truncate!r}")
+    return int(truncate)
+
+
 def check_ord(ord) -> None:
     """The matrix norm of the Jacobian functions: 2 (spectral) or 'fro' (Frobenius); else ValueError."""
     if ord not in (2, "fro"):
@@ -92,12 +146,37 @@ def as_float(a) -> np.ndarray:
     return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
 
 
-def check_params(params) -> core.RNNParams:
+def check_square(name: str, W, *, allow_complex: bool = False) -> np.ndarray:
+    """W as a float (or, if allowed, complex) array if it is a finite square matrix (H, H); else ValueError."""
+    W = np.asarray(W)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name}: expected a square matrix (H, H), got shape {W.shape}")
+    numeric = np.issubdtype(W.dtype, np.number) or W.dtype == np.bool_
+    if not numeric or (np.iscomplexobj(W) and not allow_complex):
+        kind = "real or complex" if allow_complex else "real"
+        raise ValueError(f"{name}: expected a {kind} matrix, got dtype {W.dtype}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return W if np.iscomplexobj(W) else as_float(W)
+
+
+def check_int_array(name: str, values, low: int = 0, high: int | None = None) -> np.ndarray:
+    """values as an integer array with low <= every entry (<= high if given); else ValueError."""
+    a = np.asarray(values)
+    bad = not np.issubdtype(a.dtype, np.integer) or (a.size and (a.min() < low or (high is not None and a.max() > high)))
+    if bad:
+        expected = f">= {low}" if high is None else f"in {low}..{high}"
+        got = (f"dtype {a.dtype}" if not np.issubdtype(a.dtype, np.integer) else
+               f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}")
+        raise ValueError(f"{name}: expected integers {expected}, got {got}")
+    return a
+
+
+def check_params(params) -> RNNParams:
     """params (an RNNParams, or any 5-tuple in its field order) -> RNNParams of finite float arrays.
 
     Checks W_hh (H, H), W_hx (H, X), b_h (H,), W_yh (Y, H), b_y (Y,).
     """
-    RNNParams = core.RNNParams
     if not isinstance(params, RNNParams):
         if isinstance(params, tuple) and len(params) == 5:
             params = RNNParams(*params)
@@ -122,7 +201,7 @@ def check_params(params) -> core.RNNParams:
     return RNNParams(W_hx, W_hh, b_h, W_yh, b_y)
 
 
-def check_xs(xs, params: core.RNNParams) -> np.ndarray:
+def check_xs(xs, params: RNNParams) -> np.ndarray:
     """xs (T, B, X) with T, B >= 1 and X = params.n_in, finite -> xs in the dtype of W_hh."""
     xs = np.asarray(xs)
     if xs.ndim != 3:
@@ -131,31 +210,47 @@ def check_xs(xs, params: core.RNNParams) -> np.ndarray:
     T, B, X = xs.shape
     if T < 1 or B < 1:
         raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
-    if X != params.n_in:
-        raise ValueError(f"xs: expected last dimension X = {params.n_in} (W_hx is {params.W_hx.shape}), got shape {xs.shape}")
-    if not np.all(np.isfinite(xs)):
-        raise ValueError("xs: expected finite values, got NaN or inf")
-    return xs.astype(params.W_hh.dtype, copy=False)
+    return _check_inputs("xs", xs, params)
 
 
-def check_h0(h0, B: int, params: core.RNNParams) -> np.ndarray:
-    """h0 (B, H) finite, or None for zeros -> (B, H) in the dtype of W_hh."""
+def check_x_t(x_t, params: RNNParams) -> np.ndarray:
+    """x_t (B, X) with B >= 1 and X = params.n_in, finite (one step's inputs) -> in the dtype of W_hh."""
+    x_t = np.asarray(x_t)
+    if x_t.ndim != 2 or x_t.shape[0] < 1:
+        raise ValueError(f"x_t: expected one step's inputs (B, X) with B >= 1, got shape {x_t.shape}")
+    return _check_inputs("x_t", x_t, params)
+
+
+def _check_inputs(name: str, x: np.ndarray, params: RNNParams) -> np.ndarray:
+    if x.shape[-1] != params.n_in:
+        raise ValueError(f"{name}: expected last dimension X = {params.n_in} (W_hx is {params.W_hx.shape}), "
+                         f"got shape {x.shape}")
+    dtype = params.W_hh.dtype
+    x = x.astype(dtype, copy=False)  # one conversion; the finite check then runs in the working dtype
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return x
+
+
+def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
+    """h0 (B, H) finite, or None for zeros -> (B, H) in the dtype of W_hh. `name`: h_prev, h_t, ..."""
     H = params.n_hidden
     if h0 is None:
         return np.zeros((B, H), dtype=params.W_hh.dtype)
     h0 = np.asarray(h0)
     if h0.shape != (B, H):
-        raise ValueError(f"h0: expected shape (B, H) = ({B}, {H}), got {h0.shape}")
+        raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {h0.shape}")
     if not np.all(np.isfinite(h0)):
-        raise ValueError("h0: expected finite values, got NaN or inf")
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
     return h0.astype(params.W_hh.dtype, copy=False)
 
 
-def check_targets(targets, T: int, B: int, Y: int) -> np.ndarray:
-    """targets (T, B) of integer classes in 0..Y-1 -> the same array."""
+def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
+    """targets (T, B) of integer classes in 0..Y-1 -> the same array; T=None checks one step, (B,)."""
     targets = np.asarray(targets)
-    if targets.shape != (T, B):
-        raise ValueError(f"targets: expected shape (T, B) = ({T}, {B}), got {targets.shape}")
+    shape, text = ((B,), f"(B,) = ({B},)") if T is None else ((T, B), f"(T, B) = ({T}, {B})")
+    if targets.shape != shape:
+        raise ValueError(f"targets: expected shape {text}, got {targets.shape}")
     if not np.issubdtype(targets.dtype, np.integer):
         raise ValueError(f"targets: expected integer class indices, got dtype {targets.dtype}")
     if targets.size and (targets.min() < 0 or targets.max() >= Y):
@@ -165,9 +260,13 @@ def check_targets(targets, T: int, B: int, Y: int) -> np.ndarray:
     return targets
 
 
-def check_trace(trace, params: core.RNNParams) -> None:
-    """trace must be a `Trace` from `rnnlib.forward` with the hidden size H of params."""
-    if not isinstance(trace, core.Trace):
+def check_trace(trace, params: RNNParams) -> None:
+    """trace must be a `Trace` from `rnnlib.forward` with the hidden size H of params.
+
+    A non-Trace (an array, a tuple) gets this ValueError before any attribute is read, never
+    numpy's "truth value of an array is ambiguous".
+    """
+    if not isinstance(trace, Trace):
         raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
     if trace.h.shape[2] != params.n_hidden:
         raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "

@@ -27,9 +27,25 @@ class Activation:
     f: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
     gamma: float
+    # derivative_into(a, h, out) writes f'(a) into out without temporaries (optional: speed only).
+    derivative_into: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def __call__(self, a: np.ndarray) -> np.ndarray:
         return self.f(a)
+
+    def into(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out[...] = f(a), written in place when f is a numpy ufunc (no temporary array)."""
+        if isinstance(self.f, np.ufunc):
+            return self.f(a, out=out)
+        out[...] = self.f(a)
+        return out
+
+    def fprime_into(self, a: np.ndarray, h: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out[...] = f'(a) (h = f(a)), in place when the activation provides `derivative_into`."""
+        if self.derivative_into is not None:
+            return self.derivative_into(a, h, out)
+        out[...] = self.derivative(a, h)
+        return out
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -38,11 +54,27 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _tanh_prime_into(a, h, out):  # 1 - h^2, in two in-place passes
+    np.multiply(h, h, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def _sigmoid_prime_into(a, h, out):  # h (1 - h)
+    np.subtract(1.0, h, out=out)
+    return np.multiply(out, h, out=out)
+
+
+def _linear_prime_into(a, h, out):
+    out[...] = 1.0
+    return out
+
+
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, lambda a, h: 1.0 - h * h, 1.0),
-    "sigmoid": Activation("sigmoid", _sigmoid, lambda a, h: h * (1.0 - h), 0.25),
-    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(a.dtype), 1.0),
-    "linear": Activation("linear", lambda a: a, lambda a, h: np.ones_like(a), 1.0),
+    "tanh": Activation("tanh", np.tanh, lambda a, h: 1.0 - h * h, 1.0, _tanh_prime_into),
+    "sigmoid": Activation("sigmoid", _sigmoid, lambda a, h: h * (1.0 - h), 0.25, _sigmoid_prime_into),
+    "relu": Activation("relu", lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(a.dtype), 1.0,
+                       lambda a, h, out: np.greater(a, 0.0, out=out)),
+    "linear": Activation("linear", lambda a: a, lambda a, h: np.ones_like(a), 1.0, _linear_prime_into),
 }
 
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation
-from ._checks import check_h0, check_int, check_params, check_targets, check_xs
-from .core import RNNParams, Trace, forward, log_softmax
+from ._checks import (check_activation, check_choice, check_h0, check_int, check_int_array, check_params,
+                      check_square, check_targets, check_trace, check_xs)
+from .containers import RNNParams, Trace
+from .core import _cross_entropy, _fprimes, _forward, _output_gradients, _step_jacobian
 
 __all__ = [
     "bptt_deltas",
@@ -38,6 +39,7 @@ __all__ = [
     "immediate_dh_dW_hh",
     "total_dh_dW_hh",
     "jacobian_log_norm_bound",
+    "bound_log_line",
 ]
 
 _WRT = ("W_hh", "W_hx", "b_h")
@@ -49,22 +51,18 @@ _WRT = ("W_hh", "W_hx", "b_h")
 
 
 def _forward_and_output_grads(params, xs, targets, h0, activation):
-    """Forward pass plus dL_t/dh_t through the output layer and f'(a_t), all steps at once."""
+    """The checks, once; then the forward pass plus dL_t/dh_t through the output layer and f'(a_t).
+
+    Returns (params, trace, dh_out (T, B, H), fprime (T, B, H)), rows t = 1..T stored at t - 1.
+    """
     params = check_params(params)
     xs = check_xs(xs, params)
     T, B, _ = xs.shape
     h0 = check_h0(h0, B, params)
     targets = check_targets(targets, T, B, params.n_out)
-    f = get_activation(activation)
-    trace = forward(params, xs, h0, f.name)
-    logp = log_softmax(trace.logits[1:])
-    t_idx, b_idx = np.meshgrid(np.arange(T), np.arange(B), indexing="ij")
-    dlogits = np.exp(logp)
-    dlogits[t_idx, b_idx, targets] -= 1.0  # y^_t - onehot(y_t), per example
-    dlogits /= B  # the loss is the batch mean
-    dh_out = dlogits @ params.W_yh  # dL_t/dh_t, rows t = 1..T stored at t - 1
-    fprime = f.derivative(trace.a[1:], trace.h[1:])  # f'(a_t), rows t = 1..T stored at t - 1
-    return params, trace, dh_out, fprime
+    trace = _forward(params, xs, h0, check_activation(activation))
+    _, _, dh_out = _output_gradients(params, trace, targets)  # dL_t/dh_t, from y^_t - onehot(y_t)
+    return params, trace, dh_out, _fprimes(trace)
 
 
 def _lags(params, dh_out, fprime):
@@ -82,9 +80,7 @@ def _lags(params, dh_out, fprime):
 
 
 def _inputs_of(wrt: str, trace: Trace) -> np.ndarray | None:
-    """The vector multiplied by the weight `wrt` at step k, rows k = 1..T stored at k - 1."""
-    if wrt not in _WRT:
-        raise ValueError(f"wrt: expected one of {_WRT}, got {wrt!r}")
+    """The vector multiplied by the weight `wrt` (checked by the caller) at step k, rows k - 1."""
     if wrt == "W_hh":
         return trace.h[:-1]  # h_{k-1}
     if wrt == "W_hx":
@@ -118,6 +114,7 @@ def bptt_contributions(params: RNNParams, xs, targets, h0=None, activation: str 
     `step_backward`'s contribution at step k; C.sum(axis=1)[t] is dL_t/dW. Memory
     O(T^2 H^2): for long sequences use `bptt_contribution_norms`. Notebook 03.
     """
+    check_choice("wrt", wrt, _WRT)
     params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation)
     T, B, H = dh_out.shape
     u = _inputs_of(wrt, trace)
@@ -140,6 +137,7 @@ def bptt_contribution_norms(params: RNNParams, xs, targets, h0=None, activation:
     Same terms, without storing them all: memory O(T H^2). Zero where the term is zero
     (k > t, row 0, column 0). Notebook 03's heatmap.
     """
+    check_choice("wrt", wrt, _WRT)
     params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation)
     T, B, H = dh_out.shape
     u = _inputs_of(wrt, trace)
@@ -203,12 +201,11 @@ def loss_from(params: RNNParams, xs, targets, t: int, h_t, activation: str = "ta
     targets = check_targets(targets, T, B, params.n_out)
     t = check_int("t", t, 0, T, high_name="T")
     h_t = check_h0(h_t, B, params)
+    f = check_activation(activation)
     if t == T:
         return 0.0
-    trace = forward(params, xs[t:], h_t, activation)
-    logp = log_softmax(trace.logits[1:])  # steps t+1..T
-    t_idx, b_idx = np.meshgrid(np.arange(T - t), np.arange(B), indexing="ij")
-    return -float(np.sum(logp[t_idx, b_idx, targets[t:]])) / B
+    trace = _forward(params, xs[t:], h_t, f)  # steps t+1..T
+    return _cross_entropy(trace.logits[1:], targets[t:], trace.y_hat[1:])[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,12 +220,18 @@ def immediate_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     of W_hh feeds unit m, once. Zero for k = 0 (h_0 does not depend on W_hh). Notebook 03.
     """
     params = check_params(params)
+    check_trace(trace, params)
     k = check_int("k", k, 0, trace.T, high_name="T")
+    return _immediate_dh_dW_hh(params, trace, k)
+
+
+def _immediate_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
+    """`immediate_dh_dW_hh` for checked arguments."""
     B, H = trace.h.shape[1], params.n_hidden
     out = np.zeros((B, H, H, H), dtype=trace.h.dtype)
     if k == 0:
         return out
-    fprime = get_activation(trace.activation).derivative(trace.a[k], trace.h[k])  # (B, H)
+    fprime = trace.activation.derivative(trace.a[k], trace.h[k])  # (B, H)
     m = np.arange(H)
     out[:, m, m, :] = fprime[:, :, None] * trace.h[k - 1][:, None, :]
     return out
@@ -241,13 +244,12 @@ def total_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     (dh_j/dh_{j-1}) G_{j-1} with G_0 = 0, so the cost is O(k B H^4). Notebook 03.
     """
     params = check_params(params)
+    check_trace(trace, params)
     k = check_int("k", k, 0, trace.T, high_name="T")
-    f = get_activation(trace.activation)
-    G = immediate_dh_dW_hh(params, trace, 0)
+    G = _immediate_dh_dW_hh(params, trace, 0)
     for j in range(1, k + 1):
-        fprime = f.derivative(trace.a[j], trace.h[j])
-        J = fprime[:, :, None] * params.W_hh  # dh_j/dh_{j-1}, (B, H, H)
-        G = immediate_dh_dW_hh(params, trace, j) + np.einsum("bmn,bnij->bmij", J, G)
+        J = _step_jacobian(params, trace, j)  # dh_j/dh_{j-1}, (B, H, H)
+        G = _immediate_dh_dW_hh(params, trace, j) + np.einsum("bmn,bnij->bmij", J, G)
     return G
 
 
@@ -264,14 +266,19 @@ def jacobian_log_norm_bound(W_hh, activation: str, lags) -> np.ndarray:
     spectral norm <= gamma sigma_max, and norms are submultiplicative (Pascanu, Mikolov and
     Bengio 2013). Notebook 04.
     """
-    W_hh = np.asarray(W_hh)
-    if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
-        raise ValueError(f"W_hh: expected a square matrix (H, H), got shape {W_hh.shape}")
-    lags = np.asarray(lags)
-    if not np.issubdtype(lags.dtype, np.integer) or np.any(lags < 0):
-        raise ValueError(f"lags: expected integers >= 0, got {lags!r}")
-    gamma = get_activation(activation).gamma
-    sigma_max = np.linalg.norm(W_hh, ord=2)
-    with np.errstate(divide="ignore", invalid="ignore"):  # sigma_max = 0 gives -inf for lag > 0
-        log_rate = np.log10(gamma * sigma_max)
-        return np.where(lags == 0, 0.0, lags * log_rate)
+    W_hh = check_square("W_hh", W_hh)
+    lags = check_int_array("lags", lags, 0)
+    gamma = check_activation(activation).gamma
+    return bound_log_line(gamma * np.linalg.norm(W_hh, ord=2), lags)
+
+
+def bound_log_line(rate: float, lags) -> np.ndarray:
+    """log10 of rate^lag for every lag: the bound line lag * log10(gamma sigma_max) of the figures.
+
+    rate = gamma * sigma_max >= 0, lags array-like of numbers >= 0 -> array of lags' shape;
+    exactly 0 at lag 0 (even for rate = 0), -inf at lag > 0 when rate = 0. The one formula behind
+    every (gamma sigma_max)^(t-k) line of notebooks 01, 04 and 05 (plots draw 10 ** this).
+    """
+    lags = np.asarray(lags, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # rate = 0 gives -inf for lag > 0
+        return np.where(lags == 0, 0.0, lags * np.log10(rate))

@@ -31,13 +31,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (as_float, check_h0, check_int, check_params, check_positive_int, check_targets, check_trace,
-                      check_xs)
-from .activations import Activation, get_activation
+from ._checks import (as_float, check_activation, check_h0, check_int, check_nonnegative, check_params, check_positive_int,
+                      check_targets, check_trace, check_truncate, check_x_t, check_xs)
+from .activations import Activation
+from .containers import RNNParams, Trace, global_norm  # re-exported: rnnlib.core.RNNParams works as before
 
 __all__ = [
     "RNNParams",
     "Trace",
+    "StepCache",
     "init_params",
     "global_norm",
     "softmax",
@@ -56,67 +58,8 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------------
-# Parameters
+# Parameters (the RNNParams and Trace containers live in rnnlib.containers)
 # ----------------------------------------------------------------------------------------------
-
-
-class RNNParams(NamedTuple):
-    """The five parameters of equations (2a) and (3), shared by every time step.
-
-    W_hx (H, X), W_hh (H, H), b_h (H,), W_yh (Y, H), b_y (Y,): math orientation, so that
-    a_t = W_hx @ x_t + W_hh @ h_{t-1} + b_h for a single column vector x_t.
-    The same container holds gradients (dW_hx, ...), which have the same shapes.
-    """
-
-    W_hx: np.ndarray
-    W_hh: np.ndarray
-    b_h: np.ndarray
-    W_yh: np.ndarray
-    b_y: np.ndarray
-
-    @property
-    def n_in(self) -> int:
-        """X, the input size."""
-        return self.W_hx.shape[1]
-
-    @property
-    def n_hidden(self) -> int:
-        """H, the hidden size."""
-        return self.W_hh.shape[0]
-
-    @property
-    def n_out(self) -> int:
-        """Y, the output size (number of classes)."""
-        return self.W_yh.shape[0]
-
-    def count(self) -> int:
-        """Number of scalar parameters: H*X + H*H + H + Y*H + Y, whatever the sequence length."""
-        return sum(p.size for p in self)
-
-    def copy(self) -> "RNNParams":
-        """A deep copy (new arrays)."""
-        return RNNParams(*(p.copy() for p in self))
-
-    def zeros_like(self) -> "RNNParams":
-        """Zeros with the same shapes and dtype: the start of a gradient accumulation."""
-        return RNNParams(*(np.zeros_like(p) for p in self))
-
-    def astype(self, dtype) -> "RNNParams":
-        """The same parameters cast to `dtype` (e.g. np.float32)."""
-        return RNNParams(*(p.astype(dtype) for p in self))
-
-    def norm(self) -> float:
-        """The Euclidean norm over all five arrays together: `global_norm(self)`."""
-        return global_norm(self)
-
-
-def global_norm(arrays) -> float:
-    """||g||: the Euclidean norm of several arrays together, as if concatenated into one vector.
-
-    arrays: an RNNParams or any sequence of arrays -> float, sqrt(sum of all squares), summed in
-    float64. The norm that gradient-norm clipping measures (notebook 06).
-    """
-    return float(np.sqrt(sum(float(np.sum(np.square(np.asarray(a, dtype=np.float64)))) for a in arrays)))
 
 
 def init_params(
@@ -138,22 +81,26 @@ def init_params(
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_positive_int(name, value)
-    if not np.isfinite(scale) or scale < 0:
-        raise ValueError(f"scale: expected a finite number >= 0, got {scale!r}")
+    scale = check_nonnegative("scale", scale)
+    if spectral_radius is not None:
+        spectral_radius = check_nonnegative("spectral_radius", spectral_radius)
     rng = np.random.default_rng(seed)
     W_hx = rng.standard_normal((n_hidden, n_in)) * (scale / np.sqrt(n_in))
     W_hh = rng.standard_normal((n_hidden, n_hidden)) * (scale / np.sqrt(n_hidden))
     W_yh = rng.standard_normal((n_out, n_hidden)) * (scale / np.sqrt(n_hidden))
     if spectral_radius is not None:
-        if not np.isfinite(spectral_radius) or spectral_radius < 0:
-            raise ValueError(f"spectral_radius: expected a finite number >= 0, got {spectral_radius!r}")
-        rho = np.max(np.abs(np.linalg.eigvals(W_hh)))
-        if rho == 0:
-            raise ValueError(f"spectral_radius: cannot rescale W_hh to {spectral_radius} when scale = {scale} "
-                             "makes every eigenvalue 0")
-        W_hh = W_hh * (spectral_radius / rho)
+        W_hh = _with_spectral_radius(W_hh, spectral_radius, f"when scale = {scale:g} makes every eigenvalue 0")
     params = RNNParams(W_hx, W_hh, np.zeros(n_hidden), W_yh, np.zeros(n_out))
     return params.astype(dtype)
+
+
+def _with_spectral_radius(W: np.ndarray, rho_wanted: float, why_zero: str = "") -> np.ndarray:
+    """W rescaled so that max |eigenvalue| = rho_wanted (checked by the caller: finite, >= 0)."""
+    rho = np.max(np.abs(np.linalg.eigvals(W)))
+    if rho == 0:
+        raise ValueError(f"spectral_radius: cannot rescale W_hh to {rho_wanted:g} {why_zero or 'when it is nilpotent'}"
+                         .rstrip())
+    return W * (rho_wanted / rho)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,10 +129,15 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
     z = as_float(z)
-    e = z - np.max(z, axis=-1, keepdims=True)
-    np.exp(e, out=e)  # in place: large temporaries cost page faults on every call
-    e /= np.sum(e, axis=-1, keepdims=True)
-    return e
+    return _softmax_into(z, np.empty_like(z))
+
+
+def _softmax_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """softmax(z) along the last axis written into out (same shape): no temporary of z's size."""
+    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)  # in place: large temporaries cost page faults on every call
+    out /= np.sum(out, axis=-1, keepdims=True)
+    return out
 
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -198,13 +150,36 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     if logits.ndim != 2:
         raise ValueError(f"logits: expected shape (B, Y), got {logits.shape}")
     B, Y = logits.shape
-    targets = check_targets(np.asarray(targets)[None], 1, B, Y)[0]
-    logp = log_softmax(logits)
-    rows = np.arange(B)
-    loss = -float(np.mean(logp[rows, targets]))
-    dlogits = np.exp(logp)
-    dlogits[rows, targets] -= 1.0  # d(-log y^_y)/dz = y^ - onehot(y)
-    return loss, dlogits / B
+    targets = check_targets(targets, None, B, Y)
+    loss, dlogits = _cross_entropy(logits[None], targets[None], softmax(logits)[None])
+    return loss, dlogits[0]
+
+
+def _cross_entropy(z: np.ndarray, targets: np.ndarray, y_hat: np.ndarray) -> tuple[float, np.ndarray]:
+    """L = sum_t mean_b -log y^_t[y_t] and dL/dz = (y^ - onehot(y)) / B, for checked inputs.
+
+    z (T, B, Y) logits, targets (T, B), y_hat = softmax(z) -> (loss, dlogits (T, B, Y), a new
+    array). The one place the one-hot gradient y^ - onehot(y) is written. The loss is read from
+    y_hat where the target's probability is a normal float; where it underflowed, it is
+    logsumexp(z) - z[y] (never the log of 0).
+    """
+    T, B, Y = z.shape
+    flat = _target_index(targets, Y)  # index of (t, b, y_t) in the flattened (T, B, Y) array
+    dlogits = y_hat.reshape(-1).copy()
+    p = dlogits[flat]  # y^_t[y_t]
+    tiny = p < np.finfo(p.dtype).tiny * 1e4
+    loss_terms = np.log(p, where=~tiny, out=np.zeros_like(p))
+    if tiny.any():  # exact for the few terms whose probability is too small to take the log of
+        rows = z.reshape(-1, Y)[tiny]
+        loss_terms[tiny] = rows[np.arange(rows.shape[0]), targets.reshape(-1)[tiny]] - logsumexp(rows)
+    dlogits[flat] -= 1.0  # d(-log y^_y)/dz = y^ - onehot(y)
+    dlogits /= B  # the loss is the batch mean
+    return -float(np.sum(loss_terms, dtype=np.float64)) / B, dlogits.reshape(T, B, Y)
+
+
+def _target_index(targets: np.ndarray, Y: int) -> np.ndarray:
+    """Flat positions of the targets' entries in a C-contiguous (T, B, Y) array: (T * B,)."""
+    return np.arange(0, targets.size * Y, Y) + targets.reshape(-1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,13 +202,25 @@ class StepCache(NamedTuple):
     f: Activation
 
 
-def step_forward(x_t, h_prev, params: RNNParams, activation: str = "tanh"):
+def step_forward(x_t, h_prev, params: RNNParams, activation: str | Activation = "tanh"):
     """One step of the RNN: equations (2a) and (3).
 
-    x_t (B, X), h_prev = h_{t-1} (B, H) -> (h_t (B, H), y_hat_t (B, Y), cache (StepCache)).
+    Args:
+        x_t: inputs at step t, (B, X).
+        h_prev: h_{t-1}, (B, H).
+        params: RNNParams.
+        activation: a name ("tanh", ...) or an Activation.
+    Returns (h_t (B, H), y_hat_t (B, Y), cache (StepCache)).
     Row vectors: x_t @ W_hx.T is W_hx x_t for every example of the batch at once.
     """
-    f = get_activation(activation)
+    params = check_params(params)
+    x_t = check_x_t(x_t, params)
+    h_prev = check_h0(h_prev, x_t.shape[0], params, name="h_prev")
+    return _step_forward(x_t, h_prev, params, check_activation(activation))
+
+
+def _step_forward(x_t, h_prev, params: RNNParams, f: Activation):
+    """`step_forward` for checked arguments."""
     a_t = x_t @ params.W_hx.T + h_prev @ params.W_hh.T + params.b_h  # pre-activation a_t
     h_t = f(a_t)  # (2a): h_t = f(a_t); (2b) when f = tanh
     logits_t = h_t @ params.W_yh.T + params.b_y  # W_yh h_t + b_y
@@ -245,12 +232,27 @@ def step_forward(x_t, h_prev, params: RNNParams, activation: str = "tanh"):
 def step_backward(dlogits_t, dh_next, cache):
     """Backward through one step: the local derivatives of equations (3) and (2a).
 
-    dlogits_t (B, Y): dL/d(logits_t), from this step's loss.
-    dh_next (B, H): dL/dh_t carried back from step t + 1 (zeros at t = T).
+    Args:
+        dlogits_t: dL/d(logits_t) from this step's loss, (B, Y).
+        dh_next: dL/dh_t carried back from step t + 1 (zeros at t = T), (B, H).
+        cache: the StepCache of `step_forward` at step t (or a tuple in its field order).
     Returns (dx_t (B, X), dh_prev (B, H), grads): dh_prev = dL/dh_{t-1} is what the previous step
     receives as its dh_next; grads is an RNNParams of this step's contribution to each gradient.
     """
-    x_t, h_prev, a_t, h_t, params, f = cache  # a StepCache (or a tuple in that order)
+    if isinstance(cache, tuple) and not isinstance(cache, StepCache) and len(cache) == len(StepCache._fields):
+        cache = StepCache(*cache)  # a plain tuple in StepCache's field order
+    if not isinstance(cache, StepCache):
+        raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got {type(cache).__name__}")
+    B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
+    for name, value, shape in (("dlogits_t", dlogits_t, (B, Y)), ("dh_next", dh_next, (B, H))):
+        if np.shape(value) != shape:
+            raise ValueError(f"{name}: expected shape {shape} to match the cache, got {np.shape(value)}")
+    return _step_backward(np.asarray(dlogits_t), np.asarray(dh_next), cache)
+
+
+def _step_backward(dlogits_t, dh_next, cache: StepCache):
+    """`step_backward` for checked arguments."""
+    x_t, h_prev, a_t, h_t, params, f = cache
     dW_yh = dlogits_t.T @ h_t  # logits_t = W_yh h_t + b_y
     db_y = dlogits_t.sum(axis=0)
     dh_t = dlogits_t @ params.W_yh + dh_next  # two paths reach h_t: its output and step t + 1
@@ -263,34 +265,31 @@ def step_backward(dlogits_t, dh_next, cache):
     return dx_t, dh_prev, RNNParams(dW_hx, dW_hh, db_h, dW_yh, db_y)
 
 
-def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str = "tanh"):
+def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str | Activation = "tanh"):
     """Full BPTT as a plain loop over `step_forward` / `step_backward`: the readable reference.
 
     Same arguments and results as `bptt` (without truncation): returns (loss, grads, dh0).
     Slower than `bptt`; tests assert the two agree.
     """
-    params = check_params(params)
-    xs = check_xs(xs, params)
-    T, B, _ = xs.shape
-    h0 = check_h0(h0, B, params)
-    targets = check_targets(targets, T, B, params.n_out)
-    get_activation(activation)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    T = xs.shape[0]
 
     h, caches, loss = h0, [], 0.0
     for t in range(1, T + 1):
-        h, _, cache = step_forward(xs[t - 1], h, params, activation)
+        h, _, cache = _step_forward(xs[t - 1], h, params, f)
         caches.append(cache)
     dlogits = []
     for t in range(1, T + 1):
-        loss_t, dlogits_t = softmax_cross_entropy(caches[t - 1].h_t @ params.W_yh.T + params.b_y, targets[t - 1])
+        logits_t = caches[t - 1].h_t @ params.W_yh.T + params.b_y
+        loss_t, dlogits_t = _cross_entropy(logits_t[None], targets[t - 1][None], softmax(logits_t)[None])
         loss += loss_t  # L = sum_t L_t
-        dlogits.append(dlogits_t)
+        dlogits.append(dlogits_t[0])
 
     grads = params.zeros_like()
     dh_next = np.zeros_like(h0)
     for t in range(T, 0, -1):
-        _, dh_next, step_grads = step_backward(dlogits[t - 1], dh_next, caches[t - 1])
-        grads = RNNParams(*(g + s for g, s in zip(grads, step_grads)))  # shared weights: sum over t
+        _, dh_next, step_grads = _step_backward(dlogits[t - 1], dh_next, caches[t - 1])
+        grads = grads.add(step_grads)  # shared weights: sum over t
     return loss, grads, dh_next
 
 
@@ -299,70 +298,71 @@ def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str = "tanh"
 # ----------------------------------------------------------------------------------------------
 
 
-class Trace(NamedTuple):
-    """Everything the forward pass computed, indexed as in the module docstring (row t = step t).
-
-    h (T+1, B, H), a (T+1, B, H), logits (T+1, B, Y), y_hat (T+1, B, Y), xs (T, B, X),
-    activation: the Activation f (f.name is its name, e.g. "tanh"), kept so that backward
-    passes use the very function the forward pass used.
-    """
-
-    h: np.ndarray
-    a: np.ndarray
-    logits: np.ndarray
-    y_hat: np.ndarray
-    xs: np.ndarray
-    activation: Activation
-
-    @property
-    def T(self) -> int:
-        """Number of time steps."""
-        return self.xs.shape[0]
-
-
-def forward(params: RNNParams, xs, h0=None, activation: str = "tanh") -> Trace:
-    """Run equations (2a) and (3) over a whole sequence.
-
-    xs (T, B, X), h0 (B, H) or None for zeros -> Trace with h (T+1, B, H), h[0] = h0.
-    The input projection W_hx x_t + b_h and the output layer are one matmul over all steps;
-    only a_t = (...) + W_hh h_{t-1} is looped.
-    """
+def _check_sequence(params, xs, h0, targets, activation):
+    """The checks of every sequence function, once: (params, xs, h0, targets or None, f)."""
     params = check_params(params)
     xs = check_xs(xs, params)
     T, B, _ = xs.shape
     h0 = check_h0(h0, B, params)
-    f = get_activation(activation)
-    H, dtype = params.n_hidden, params.W_hh.dtype
+    if targets is not None:
+        targets = check_targets(targets, T, B, params.n_out)
+    return params, xs, h0, targets, check_activation(activation)
+
+
+def forward(params: RNNParams, xs, h0=None, activation: str | Activation = "tanh") -> Trace:
+    """Run equations (2a) and (3) over a whole sequence.
+
+    Args:
+        params: RNNParams.
+        xs: inputs, (T, B, X).
+        h0: h_0, (B, H), or None for zeros.
+        activation: a name ("tanh", ...) or an Activation.
+    Returns a Trace with h (T+1, B, H), h[0] = h0 (see the module docstring for every field).
+    The input projection W_hx x_t + b_h and the output layer are one matmul over all steps;
+    only a_t = (...) + W_hh h_{t-1} is looped.
+    """
+    params, xs, h0, _, f = _check_sequence(params, xs, h0, None, activation)
+    return _forward(params, xs, h0, f)
+
+
+def _forward(params: RNNParams, xs: np.ndarray, h0: np.ndarray, f: Activation) -> Trace:
+    """`forward` for checked arguments: xs and h0 already in the dtype of the parameters."""
+    T, B, X = xs.shape
+    H, Y, dtype = params.n_hidden, params.n_out, params.W_hh.dtype
 
     h = np.empty((T + 1, B, H), dtype=dtype)
     a = np.empty((T + 1, B, H), dtype=dtype)
     h[0], a[0] = h0, np.nan
-    np.matmul(xs, params.W_hx.T, out=a[1:])  # W_hx x_t for all t at once, written in place
+    # W_hx x_t + b_h for all t at once: one (T B, X) x (X, H) product, written in place
+    np.matmul(xs.reshape(T * B, X), params.W_hx.T, out=a[1:].reshape(T * B, H))
     a[1:] += params.b_h
     W_hh_T = params.W_hh.T
+    recur = np.empty((B, H), dtype=dtype)
     for t in range(1, T + 1):
-        a[t] += h[t - 1] @ W_hh_T  # a_t = W_hx x_t + W_hh h_{t-1} + b_h
-        h[t] = f(a[t])  # (2a)
-    logits = np.empty((T + 1, B, params.n_out), dtype=dtype)
+        np.matmul(h[t - 1], W_hh_T, out=recur)
+        a[t] += recur  # a_t = W_hx x_t + W_hh h_{t-1} + b_h
+        f.into(a[t], out=h[t])  # (2a): h_t = f(a_t)
+    logits = np.empty((T + 1, B, Y), dtype=dtype)
     logits[0] = np.nan
-    np.matmul(h[1:], params.W_yh.T, out=logits[1:])  # W_yh h_t + b_y for all t at once
+    np.matmul(h[1:].reshape(T * B, H), params.W_yh.T, out=logits[1:].reshape(T * B, Y))  # W_yh h_t, all t
     logits[1:] += params.b_y
-    y_hat = softmax(logits)  # (3); row 0 stays NaN
+    y_hat = np.empty_like(logits)
+    y_hat[0] = np.nan
+    _softmax_into(logits[1:], y_hat[1:])  # (3)
     return Trace(h, a, logits, y_hat, xs, f)
 
 
-def _check_truncate(truncate):
-    if truncate is None:
-        return None
-    if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
-        raise ValueError(f"truncate: expected None (full BPTT) or an integer k >= 1, got {truncate!r}")
-    return int(truncate)
-
-
-def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", truncate=None, *, return_dh0=False):
+def bptt(params: RNNParams, xs, targets, h0=None, activation: str | Activation = "tanh", truncate=None, *,
+         return_dh0=False):
     """Loss and gradients of L = sum_t L_t by backpropagation through time.
 
-    xs (T, B, X), targets (T, B) integer classes, h0 (B, H) or None.
+    Args:
+        params: RNNParams.
+        xs: inputs, (T, B, X).
+        targets: integer classes y_t, (T, B).
+        h0: h_0, (B, H), or None for zeros.
+        activation: a name ("tanh", ...) or an Activation.
+        truncate: None or a window k >= 1 (below).
     Returns (loss, grads), or (loss, grads, dh0) with return_dh0=True:
     loss is a float, sum over t of the batch-mean cross-entropy; grads is an RNNParams of
     dL/dW_hx, dL/dW_hh, dL/db_h, dL/dW_yh, dL/db_y; dh0 (B, H) is dL/dh_0.
@@ -377,9 +377,9 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", trun
 
     `forward` followed by `backward`; call those two yourself to keep the trace.
     """
-    params = check_params(params)
-    trace = forward(params, xs, h0, activation)
-    loss, grads, dh0 = backward(params, trace, targets, truncate)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    k = check_truncate(truncate)
+    loss, grads, dh0 = _backward(params, _forward(params, xs, h0, f), targets, k)
     if return_dh0:
         return loss, grads, dh0
     return loss, grads
@@ -396,37 +396,54 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
     check_trace(trace, params)
     T, B, _ = trace.xs.shape
     targets = check_targets(targets, T, B, params.n_out)
-    k = _check_truncate(truncate)
-    f = get_activation(trace.activation)
+    return _backward(params, trace, targets, check_truncate(truncate))
 
-    # Loss and dL/dlogits for all steps at once. L_t = -log y^_t[y_t] = logsumexp(z_t) - z_t[y_t]
-    # (never log of an underflowed probability), and dL/dz_t = (y^_t - onehot(y_t)) / B.
-    z = trace.logits[1:]
-    t_idx, b_idx = np.meshgrid(np.arange(T), np.arange(B), indexing="ij")
-    loss = float(np.sum(logsumexp(z) - z[t_idx, b_idx, targets])) / B
-    dlogits = trace.y_hat[1:].copy()
-    dlogits[t_idx, b_idx, targets] -= 1.0
-    dlogits /= B
 
-    dh_out = dlogits @ params.W_yh  # dL_t/dh_t through the output layer, all t at once
+def _output_gradients(params: RNNParams, trace: Trace, targets: np.ndarray):
+    """loss, dL/dlogits (T, B, Y) and dL_t/dh_t through the output layer (T, B, H), rows t - 1."""
+    loss, dlogits = _cross_entropy(trace.logits[1:], targets, trace.y_hat[1:])
+    T, B, Y = dlogits.shape
+    return loss, dlogits, (dlogits.reshape(T * B, Y) @ params.W_yh).reshape(T, B, -1)
+
+
+def _fprimes(trace: Trace) -> np.ndarray:
+    """f'(a_t) for t = 1..T as one array (T, B, H), row t - 1 = step t."""
+    return trace.activation.derivative(trace.a[1:], trace.h[1:])
+
+
+_BLOCK_ENTRIES = 32768  # f'(a_t) of several steps at once: up to 256 kB in float64 (the size of an L2 cache)
+
+
+def _backward(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | None):
+    """`backward` for checked arguments (k: None or a window >= 1)."""
+    T, B, _ = trace.xs.shape
+    H = params.n_hidden
+    loss, dlogits, da = _output_gradients(params, trace, targets)  # da starts as dL_t/dh_t, all t
     W_hh = params.W_hh
 
     if k is None or k >= T:
-        # Full BPTT: the carried gradient dh_next = dL/dh_t from all later steps.
-        da = np.empty_like(dh_out)
-        dh_next = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
+        # Full BPTT: the carried gradient dh_next = dL/dh_t from all later steps; da is
+        # overwritten in place, row t - 1 becoming dL/da_t. f'(a_t) is computed a block of
+        # steps at a time, small enough to stay in the CPU cache until the loop uses it.
+        f = trace.activation
+        block = max(1, min(T, _BLOCK_ENTRIES // (B * H)))
+        fprime = np.empty((block, B, H), dtype=da.dtype)
+        dh_next = np.zeros((B, H), dtype=da.dtype)
         for t in range(T, 0, -1):
-            fprime_t = f.derivative(trace.a[t], trace.h[t])  # f'(a_t), at the pre-activation
-            da[t - 1] = (dh_out[t - 1] + dh_next) * fprime_t
-            dh_next = da[t - 1] @ W_hh  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
+            if (T - t) % block == 0:  # f'(a_s) for the steps s = lo + 1..t, row s - lo - 1
+                lo = max(t - block, 0)
+                f.fprime_into(trace.a[lo + 1 : t + 1], trace.h[lo + 1 : t + 1], fprime[: t - lo])
+            da_t = da[t - 1]
+            da_t += dh_next
+            da_t *= fprime[t - lo - 1]  # dL/da_t = (dL_t/dh_t + dh_next) * f'(a_t), at the pre-activation
+            np.matmul(da_t, W_hh, out=dh_next)  # dL/dh_{t-1} = W_hh^T diag(f'(a_t)) dL/dh_t
         dh0 = dh_next
     else:
+        fprime = _fprimes(trace)  # f'(a_t) for all t at once
         # Per-term window (k < T): walk back one lag at a time for all terms L_s together.
-        fprime = f.derivative(trace.a[1:], trace.h[1:])  # f'(a_t), (T, B, H)
         # carry[j - 1] = gradient at h_j that came from L_{j + lag}; it survives k lags at most.
-        da = np.zeros_like(dh_out)
-        dh0 = np.zeros((B, params.n_hidden), dtype=dh_out.dtype)
-        carry = dh_out
+        carry, da = da, np.zeros_like(da)
+        dh0 = np.zeros((B, params.n_hidden), dtype=da.dtype)
         for lag in range(k):
             n = T - lag  # steps j = 1..n still receive a term from L_{j + lag}
             da_lag = carry * fprime[:n]
@@ -462,10 +479,13 @@ def step_jacobian(params: RNNParams, trace: Trace, i: int) -> np.ndarray:
     """
     params = check_params(params)
     check_trace(trace, params)
-    T = trace.T
-    i = check_int("i", i, 1, T, high_name="T", noun="integer step")
-    f = get_activation(trace.activation)
-    fprime = f.derivative(trace.a[i], trace.h[i])  # (B, H)
+    i = check_int("i", i, 1, trace.T, high_name="T", noun="integer step")
+    return _step_jacobian(params, trace, i)
+
+
+def _step_jacobian(params: RNNParams, trace: Trace, i: int) -> np.ndarray:
+    """`step_jacobian` for checked arguments: the one place diag(f'(a_i)) W_hh is formed."""
+    fprime = trace.activation.derivative(trace.a[i], trace.h[i])  # (B, H)
     return fprime[:, :, None] * params.W_hh[None, :, :]
 
 
@@ -476,14 +496,16 @@ def jacobian(params: RNNParams, trace: Trace, t: int, k: int) -> np.ndarray:
     newest factor on the left: J = (dh_t/dh_{t-1}) ... (dh_{k+1}/dh_k). 0 <= k <= t <= T.
     """
     params = check_params(params)
-    T = trace.T
-    t = check_int("t", t, 0, T, high_name="T")
-    k = check_int("k", k, 0, t, high_name="t")
     check_trace(trace, params)
+    t = check_int("t", t, 0, trace.T, high_name="T")
+    k = check_int("k", k, 0, t, high_name="t")
+    return _jacobian(params, trace, t, k)
+
+
+def _jacobian(params: RNNParams, trace: Trace, t: int, k: int) -> np.ndarray:
+    """`jacobian` for checked arguments."""
     B, H = trace.h.shape[1], params.n_hidden
     J = np.broadcast_to(np.eye(H, dtype=trace.h.dtype), (B, H, H)).copy()
-    f = get_activation(trace.activation)
     for i in range(k + 1, t + 1):
-        fprime = f.derivative(trace.a[i], trace.h[i])
-        J = fprime[:, :, None] * (params.W_hh @ J)  # diag(f'(a_i)) W_hh (dh_{i-1}/dh_k)
+        J = _step_jacobian(params, trace, i) @ J  # diag(f'(a_i)) W_hh (dh_{i-1}/dh_k)
     return J

@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation
-from ._checks import check_int, check_ord, check_params, check_trace
-from .core import RNNParams, Trace
+from ._checks import check_int, check_ord, check_params, check_square, check_trace
+from .containers import RNNParams, Trace
+from .core import _check_sequence, _forward, _fprimes, _step_jacobian
 
 __all__ = [
     "jacobian_log_norms",
     "jacobian_log_norms_from",
     "jacobian_log_singular_values",
     "matrix_power_log_norms",
+    "naive_log_norms",
+    "memory_norms",
+    "fade_rate",
 ]
 
 
@@ -99,10 +102,9 @@ def _log_spectral(stack: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
 def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
     """f'(a_i) for i = 1..T as an array (T + 1, B, H) with row i = step i (row 0 unused)."""
     check_trace(trace, params)
-    f = get_activation(trace.activation)
     out = np.empty_like(trace.a)
     out[0] = np.nan
-    out[1:] = f.derivative(trace.a[1:], trace.h[1:])
+    out[1:] = _fprimes(trace)
     return out
 
 
@@ -184,11 +186,7 @@ def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
     W (H, H) real or complex square, T >= 0 -> (T + 1,). Exact as log-norms even where W^t
     under- or overflows.
     """
-    W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W: expected a square matrix (H, H), got shape {W.shape}")
-    if not np.all(np.isfinite(W)):
-        raise ValueError("W: expected finite values, got NaN or inf")
+    W = check_square("W", W, allow_complex=True)
     T = check_int("T", T, 0, 10**7)
     check_ord(ord)
     H = W.shape[0]
@@ -200,3 +198,59 @@ def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
 
     log_fro, stack, log_scale = _running_products(1, H, T, step, dtype=dtype, keep=ord == 2)
     return (log_fro if ord == "fro" else _log_spectral(stack, log_scale))[:, 0]
+
+
+def naive_log_norms(W_hh, T: int) -> np.ndarray:
+    """log10 ||W_hh^t||_2 for t = 0..T from a plain running product, as code usually does it.
+
+    Returns (T + 1,); -inf once the product has underflowed to 0 (inf once it overflowed).
+    Only for showing what goes wrong; use `matrix_power_log_norms` instead. Notebook 04.
+    """
+    W_hh = check_square("W_hh", W_hh)
+    T = check_int("T", T, 0, 10**7)
+    P = np.eye(W_hh.shape[0])
+    out = np.empty(T + 1)
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        for t in range(T + 1):
+            out[t] = np.log10(np.linalg.norm(P, ord=2)) if np.all(np.isfinite(P)) else np.inf
+            P = W_hh @ P
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# How far the first input reaches (notebook 01; explained in notebooks 04-05)
+# ----------------------------------------------------------------------------------------------
+
+
+def memory_norms(params: RNNParams, xs, h0=None, activation: str = "tanh") -> np.ndarray:
+    """||dh_t/dx_1||_2 for t = 1..T: how strongly the first input still moves the state at step t.
+
+    params: RNNParams; xs (T, 1, X), a single sequence; h0 (1, H) or None.
+    Returns norms (T,), norms[t - 1] = || (dh_t/dh_1) diag(f'(a_1)) W_hx ||_2 (spectral norm), with
+    dh_t/dh_1 as `rnnlib.jacobian` forms it, because x_1 enters only through a_1 = W_hx x_1 + ... (eq. 2a).
+    """
+    xs = np.asarray(xs)
+    if xs.ndim != 3 or xs.shape[1] != 1:
+        raise ValueError(f"xs: expected one sequence of shape (T, 1, X), got {xs.shape}")
+    params, xs, h0, _, f = _check_sequence(params, xs, h0, None, activation)
+    trace = _forward(params, xs, h0, f)
+    dh1_dx1 = trace.activation.derivative(trace.a[1], trace.h[1])[0][:, None] * params.W_hx  # diag(f'(a_1)) W_hx
+    J = np.eye(params.n_hidden)[None]  # dh_t/dh_1, grown one factor per step
+    norms = np.empty(trace.T)
+    for t in range(1, trace.T + 1):
+        if t > 1:
+            J = _step_jacobian(params, trace, t) @ J
+        norms[t - 1] = np.linalg.norm(J[0] @ dh1_dx1, 2)
+    return norms
+
+
+def fade_rate(share) -> float:
+    """Average shrink factor per step of a decaying sequence: (share[-1] / share[0]) ** (1 / (T - 1)).
+
+    share (T,), T >= 2, positive entries (e.g. the ratios ||dh_t/dx_1|| / ||dh_1/dx_1|| of
+    `memory_norms`) -> a float, the geometric mean of share[t] / share[t - 1]. Notebook 01.
+    """
+    share = np.asarray(share, dtype=np.float64)
+    if share.ndim != 1 or share.size < 2 or not np.all(share > 0):
+        raise ValueError(f"share: expected a 1-D array of >= 2 positive numbers, got shape {share.shape}")
+    return float((share[-1] / share[0]) ** (1.0 / (share.size - 1)))

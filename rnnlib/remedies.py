@@ -29,8 +29,9 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
-from ._checks import check_int, check_params, check_positive, check_positive_int, check_targets, check_xs
-from .core import RNNParams, backward, bptt, forward, global_norm, init_params  # global_norm: re-exported
+from ._checks import check_choice, check_generator, check_int, check_nonnegative, check_positive, check_positive_int
+from .containers import RNNParams, global_norm, same_kind  # global_norm: re-exported (notebook 06 calls remedies.global_norm)
+from .core import _backward, _check_sequence, _forward, _with_spectral_radius, init_params
 
 __all__ = [
     "bptt_chunked",
@@ -49,10 +50,6 @@ __all__ = [
     "cliff_loss",
     "gradient_descent_path",
 ]
-
-
-def _add(a: RNNParams, b: RNNParams, scale: float = 1.0) -> RNNParams:
-    return RNNParams(*(x + scale * y for x, y in zip(a, b)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,19 +72,14 @@ def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tan
     chunk and the result is full BPTT's exactly. Cost O(T) vector-Jacobian products, memory
     O(k) states. Equation: the gradient of sum_t L_t with dh_s/dh_{s-1} set to 0 at borders s.
     """
-    params = check_params(params)
-    xs = check_xs(xs, params)
-    T, B, _ = xs.shape
-    targets = check_targets(targets, T, B, params.n_out)
+    params, xs, h, targets, f = _check_sequence(params, xs, h0, targets, activation)
     k = check_int("k", k, 1)
-    h = h0
     loss, grads = 0.0, params.zeros_like()
-    for s in range(0, T, k):
-        xs_c, ys_c = xs[s : s + k], targets[s : s + k]
-        trace = forward(params, xs_c, h, activation)
-        loss_c, grads_c, _ = backward(params, trace, ys_c)  # no gradient leaves the chunk's start
+    for s in range(0, xs.shape[0], k):
+        trace = _forward(params, xs[s : s + k], h, f)
+        loss_c, grads_c, _ = _backward(params, trace, targets[s : s + k], None)  # no gradient leaves the chunk's start
         loss += loss_c
-        grads = _add(grads, grads_c)
+        grads = grads.add(grads_c)
         h = trace.h[-1]  # carried forward as a constant: detached
     return loss, grads, h
 
@@ -127,22 +119,23 @@ def bptt_randomized(params: RNNParams, xs, targets, h0=None, activation: str = "
     the same spirit; see notebook 06.
     """
     ks, probs = _check_distribution(ks, probs)
-    if rng is None or not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    rng = check_generator("rng", rng)
+    checked = _check_sequence(params, xs, h0, targets, activation)
     K = int(ks[rng.choice(ks.size, p=probs)])
-    return (*_randomized_gradient(params, xs, targets, h0, activation, ks, probs, K), K)
+    return (*_randomized_gradient(*checked, ks, probs, K), K)
 
 
-def _randomized_gradient(params, xs, targets, h0, activation, ks, probs, K):
+def _randomized_gradient(params, xs, h0, targets, f, ks, probs, K):
+    """`bptt_randomized`'s gradient for a given K, checked arguments (as `_check_sequence` returns them)."""
     survive = probs[::-1].cumsum()[::-1]  # survive[i] = P(K >= k_i)
-    trace = forward(params, xs, h0, activation)  # one forward pass for every window length
-    grads, prev, loss = None, None, 0.0
+    trace = _forward(params, xs, h0, f)  # one forward pass for every window length
+    grads, prev, loss = params.zeros_like(), None, 0.0
     for i, k_i in enumerate(ks):
         if k_i > K:
             break
-        loss, G, _ = backward(params, trace, targets, truncate=int(k_i))
-        delta = G if prev is None else _add(G, prev, -1.0)  # G(k_i) - G(k_{i-1})
-        grads = RNNParams(*(d / survive[i] for d in delta)) if grads is None else _add(grads, delta, 1.0 / survive[i])
+        loss, G, _ = _backward(params, trace, targets, int(k_i))
+        delta = G if prev is None else G.add(prev, -1.0)  # G(k_i) - G(k_{i-1})
+        grads = grads.add(delta, 1.0 / survive[i])
         prev = G
     return loss, grads
 
@@ -155,10 +148,11 @@ def randomized_expectation(params: RNNParams, xs, targets, h0=None, activation: 
     tested in tests/test_remedies.py and notebook 06) up to rounding.
     """
     ks, probs = _check_distribution(ks, probs)
-    total = None
+    checked = _check_sequence(params, xs, h0, targets, activation)
+    total = checked[0].zeros_like()
     for k_i, p_i in zip(ks, probs):
-        _, g = _randomized_gradient(params, xs, targets, h0, activation, ks, probs, int(k_i))
-        total = RNNParams(*(p_i * x for x in g)) if total is None else _add(total, g, p_i)
+        _, g = _randomized_gradient(*checked, ks, probs, int(k_i))
+        total = total.add(g, p_i)
     return total
 
 
@@ -173,6 +167,7 @@ def backward_cost(T: int, k: int | None, mode: str) -> dict[str, int]:
     way. Chunked: T products, k + 1 states (only the current chunk's).
     """
     T = check_int("T", T, 1)
+    check_choice("mode", mode, ("full", "window", "chunked"))
     if mode == "full":
         return {"vjp": T, "states": T + 1}
     k = check_int("k", k, 1)
@@ -181,9 +176,8 @@ def backward_cost(T: int, k: int | None, mode: str) -> dict[str, int]:
             return {"vjp": T, "states": T + 1}
         t = np.arange(1, T + 1)
         return {"vjp": int(np.minimum(k, t).sum()), "states": T + 1}
-    if mode == "chunked":
-        return {"vjp": T, "states": min(k, T) + 1}
-    raise ValueError(f"mode: expected 'full', 'window' or 'chunked', got {mode!r}")
+    check_choice("mode", mode, ("full", "window", "chunked"))
+    return {"vjp": T, "states": min(k, T) + 1}  # chunked
 
 
 def randomized_cost(T: int, ks, probs) -> dict[str, float]:
@@ -243,7 +237,7 @@ def clip_by_norm(grads, theta: float):
     norm = global_norm(grads)
     scale = theta / norm if norm >= theta else 1.0
     clipped = [g * scale for g in grads]
-    return (RNNParams(*clipped) if isinstance(grads, RNNParams) else type(grads)(clipped)), norm
+    return same_kind(grads, clipped), norm
 
 
 def clip_elementwise(grads, limit: float = 5.0):
@@ -254,7 +248,7 @@ def clip_elementwise(grads, limit: float = 5.0):
     """
     limit = check_positive("limit", limit)
     clipped = [np.clip(g, -limit, limit) for g in grads]
-    return RNNParams(*clipped) if isinstance(grads, RNNParams) else type(grads)(clipped)
+    return same_kind(grads, clipped)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -279,22 +273,21 @@ def init_recurrent(n_hidden: int, kind: str = "orthogonal", *, spectral_radius: 
     Seeded: the same arguments give the same matrix.
     """
     H = check_positive_int("n_hidden", n_hidden)
+    check_choice("kind", kind, INIT_KINDS)
+    if spectral_radius is not None:
+        spectral_radius = check_nonnegative("spectral_radius", spectral_radius)
     rng = np.random.default_rng(seed)
     if kind == "small":
         W = 0.01 * rng.standard_normal((H, H))
     elif kind == "gaussian":
         W = rng.standard_normal((H, H)) / np.sqrt(H)
-    elif kind == "orthogonal":
+    elif kind == "orthogonal":  # the one home of the QR construction (rnnlib.examples calls this)
         Q, R = np.linalg.qr(rng.standard_normal((H, H)))
         W = Q * np.sign(np.diag(R))  # sign fix: without it Q is not uniformly (Haar) distributed
-    elif kind == "identity":
+    else:  # "identity"
         W = np.eye(H)
-    else:
-        raise ValueError(f"kind: expected one of {INIT_KINDS}, got {kind!r}")
     if spectral_radius is not None:
-        if isinstance(spectral_radius, bool) or not np.isfinite(spectral_radius) or spectral_radius < 0:
-            raise ValueError(f"spectral_radius: expected a finite number >= 0, got {spectral_radius!r}")
-        W = W * (spectral_radius / np.max(np.abs(np.linalg.eigvals(W))))
+        W = _with_spectral_radius(W, spectral_radius, f"for kind = {kind!r}")
     return W
 
 

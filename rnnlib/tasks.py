@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int
-from .core import RNNParams, forward
+from ._checks import check_generator, check_int, check_int_array, check_positive
+from .containers import RNNParams
+from .core import forward
+from .remedies import init_rnn
+from .train import Adam, train_on_batches
 
 __all__ = ["remember_first", "last_step_accuracy", "run_remember_first", "wilson_interval"]
 
@@ -33,8 +36,7 @@ def remember_first(T: int, B: int, rng, *, n_symbols: int = 2, n_distractors: in
     """
     for name, v, low in (("T", T, 2), ("B", B, 1), ("n_symbols", n_symbols, 2), ("n_distractors", n_distractors, 1)):
         check_int(name, v, low)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy Generator, got {rng!r}")
+    rng = check_generator("rng", rng)
     X = n_symbols + n_distractors + 1
     first = rng.integers(0, n_symbols, size=B)
     ids = np.empty((T, B), dtype=np.int64)
@@ -66,9 +68,6 @@ def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 
     Returns (accuracy at step T on n_test held-out sequences, history from
     `train.train_on_batches`, params). Deterministic given its arguments.
     """
-    from .remedies import init_rnn
-    from .train import Adam, train_on_batches
-
     rng = np.random.default_rng(seed)
     n_symbols, n_distractors = 2, 4
     X, Y = n_symbols + n_distractors + 1, n_symbols + 1
@@ -88,12 +87,9 @@ def wilson_interval(successes, n, z: float = 1.96):
     Unlike the normal approximation p +- z sqrt(p(1-p)/n), it never collapses to a point at
     0 of n or n of n: 0 successes in 10 gives (0, 0.278).
     """
-    check_int("n", n, 1)
-    k = np.asarray(successes)
-    if not np.issubdtype(k.dtype, np.integer) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"successes: expected integers in [0, n = {n}], got {successes!r}")
-    if not (np.isfinite(z) and z > 0):
-        raise ValueError(f"z: expected a positive finite number, got {z!r}")
+    n = check_int("n", n, 1)
+    k = check_int_array("successes", successes, 0, n)
+    z = check_positive("z", z)
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)

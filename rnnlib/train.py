@@ -15,14 +15,18 @@ w stands for any parameter array (theta is kept for the clipping threshold of no
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_int, check_params
-from .core import RNNParams, backward, forward, log_softmax, softmax, step_forward
-from .remedies import clip_by_norm, global_norm
+from ._checks import (check_activation, check_fraction, check_generator, check_h0, check_int, check_int_array,
+                      check_nonnegative,
+                      check_params, check_positive, check_targets, check_xs)
+from .containers import RNNParams, global_norm, same_kind
+from .core import _backward, _cross_entropy, _forward, _step_forward, softmax
+from .remedies import clip_by_norm
 
 __all__ = [
     "SGD",
@@ -47,16 +51,6 @@ __all__ = [
 ]
 
 
-def _check_lr(lr):
-    if isinstance(lr, bool) or not np.isscalar(lr) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr: expected a finite learning rate > 0, got {lr!r}")
-    return float(lr)
-
-
-def _like(params, arrays):
-    return RNNParams(*arrays) if isinstance(params, RNNParams) else type(params)(arrays)
-
-
 def _check_pair(params, grads):
     if len(params) != len(grads):
         raise ValueError(f"grads: expected {len(params)} arrays like params, got {len(grads)}")
@@ -72,10 +66,8 @@ class SGD:
     """
 
     def __init__(self, lr: float = 0.1, momentum: float = 0.0):
-        self.lr = _check_lr(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum: expected 0 <= momentum < 1, got {momentum!r}")
-        self.momentum = float(momentum)
+        self.lr = check_positive("lr", lr)
+        self.momentum = check_fraction("momentum", momentum)
         self.v = None
 
     def step(self, params, grads):
@@ -84,7 +76,7 @@ class SGD:
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
         self.v = [self.momentum * v + g for v, g in zip(self.v, grads)]
-        return _like(params, [p - self.lr * v for p, v in zip(params, self.v)])
+        return same_kind(params, [p - self.lr * v for p, v in zip(params, self.v)])
 
 
 class Adagrad:
@@ -95,8 +87,8 @@ class Adagrad:
     """
 
     def __init__(self, lr: float = 0.1, eps: float = 1e-8):
-        self.lr = _check_lr(lr)
-        self.eps = float(eps)
+        self.lr = check_positive("lr", lr)
+        self.eps = check_positive("eps", eps)
         self.G = None
 
     def step(self, params, grads):
@@ -105,7 +97,7 @@ class Adagrad:
         if self.G is None:
             self.G = [np.zeros_like(p) for p in params]
         self.G = [G + g * g for G, g in zip(self.G, grads)]
-        return _like(params, [p - self.lr * g / (np.sqrt(G) + self.eps) for p, g, G in zip(params, grads, self.G)])
+        return same_kind(params, [p - self.lr * g / (np.sqrt(G) + self.eps) for p, g, G in zip(params, grads, self.G)])
 
 
 class Adam:
@@ -115,11 +107,9 @@ class Adam:
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.lr = _check_lr(lr)
-        for name, b in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= b < 1:
-                raise ValueError(f"{name}: expected 0 <= {name} < 1, got {b!r}")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.lr = check_positive("lr", lr)
+        self.beta1, self.beta2 = check_fraction("beta1", beta1), check_fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
         self.m = self.v = None
         self.t = 0
 
@@ -134,7 +124,7 @@ class Adam:
         self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]  # first moment
         self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]  # second moment
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections
-        return _like(params, [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+        return same_kind(params, [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
                               for p, m, v in zip(params, self.m, self.v)])
 
 
@@ -166,19 +156,24 @@ def decode(ids, vocab: list[str]) -> str:
 
 def one_hot(ids, n: int, dtype=np.float64) -> np.ndarray:
     """Integer ids of any shape S -> one-hot array (*S, n): x[..., ids] = 1."""
-    ids = np.asarray(ids)
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"ids: expected integer ids, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= n):
-        raise ValueError(f"ids: expected values in 0..{n - 1} (n = {n}), got {ids.min()}..{ids.max()}")
+    ids = check_int_array("ids", ids, 0, n - 1)
     return np.eye(n, dtype=dtype)[ids]
 
 
-TEXT_PATH = Path(__file__).resolve().parents[1] / "data" / "tiny.txt"
+# Package data: rnnlib/data/tiny.txt is a link to the repository's data/tiny.txt, so the text is
+# installed with the package (`pip install .`) and read from there; see data/README.md.
+TEXT_PATH = Path(str(resources.files("rnnlib") / "data" / "tiny.txt"))
 
 
 def load_text() -> str:
-    """The text shipped for notebook 07: data/tiny.txt ("The Keeper's Log", about 20 kB, ASCII)."""
+    """The text shipped for notebook 07: data/tiny.txt ("The Keeper's Log", about 20 kB, ASCII).
+
+    Read from the package data rnnlib/data/tiny.txt (`TEXT_PATH`); a FileNotFoundError names
+    the place it looked.
+    """
+    if not TEXT_PATH.is_file():
+        raise FileNotFoundError(f"notebook 07's text: looked for {TEXT_PATH} (package data of rnnlib, a link to the "
+                                "repository's data/tiny.txt) and found no file; reinstall rnnlib from the repository")
     return TEXT_PATH.read_text(encoding="ascii")
 
 
@@ -258,8 +253,19 @@ def train_step(params: RNNParams, xs, targets, optimizer, *, h0=None, clip_norm=
     consecutive chunks with h0 = the previous call's h_T is chunked truncated BPTT with an update
     after every chunk (notebook 07): the state is carried forward, "detached".
     """
-    trace = forward(params, xs, h0, activation)
-    loss, grads, _ = backward(params, trace, targets)
+    params = check_params(params)
+    xs = check_xs(xs, params)
+    T, B, _ = xs.shape
+    h0 = check_h0(h0, B, params)
+    targets = check_targets(targets, T, B, params.n_out)
+    clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
+    return _train_step(params, xs, targets, optimizer, h0, clip_norm, check_activation(activation))
+
+
+def _train_step(params, xs, targets, optimizer, h0, clip_norm, f):
+    """`train_step` for checked arguments (f an Activation)."""
+    trace = _forward(params, xs, h0, f)
+    loss, grads, _ = _backward(params, trace, targets, None)
     if clip_norm is not None:
         grads, norm = clip_by_norm(grads, clip_norm)
     else:
@@ -277,11 +283,17 @@ def train_on_batches(params: RNNParams, make_batch, n_steps: int, optimizer, *, 
     the loss and the gradient norm (before clipping) seen at each step. Used for the
     long-range task of notebook 06.
     """
+    params = check_params(params)
+    n_steps = check_int("n_steps", n_steps, 0)
+    clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
+    f = check_activation(activation)
     losses, norms = np.empty(n_steps), np.empty(n_steps)
     for i in range(n_steps):
         xs, targets = make_batch(i)
-        params, losses[i], norms[i], _ = train_step(params, xs, targets, optimizer, clip_norm=clip_norm,
-                                                    activation=activation)
+        xs = check_xs(xs, params)  # every batch is new input: checked; the parameters come from the optimizer
+        targets = check_targets(targets, xs.shape[0], xs.shape[1], params.n_out)
+        h0 = np.zeros((xs.shape[1], params.n_hidden), dtype=params.W_hh.dtype)
+        params, losses[i], norms[i], _ = _train_step(params, xs, targets, optimizer, h0, clip_norm, f)
     return params, {"loss": losses, "grad_norm": norms}
 
 
@@ -301,6 +313,11 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
     """
     params = check_params(params)
     eval_every = check_int("eval_every", eval_every, 1)
+    n_steps = check_int("n_steps", n_steps, 0)
+    k = check_int("k", k, 1)
+    clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
+    f = check_activation(activation)
+    streams = np.asarray(streams)
     V = params.n_in
     losses, norms = np.empty(n_steps), np.empty(n_steps)
     eval_steps, evals = [], []
@@ -311,8 +328,9 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
         except StopIteration:
             chunks, h = chunk_batches(streams, k), None  # a new pass: start from h_0 = 0
             continue
-        params, loss, norms[i], h = train_step(params, one_hot(inputs, V), targets, optimizer, h0=h,
-                                               clip_norm=clip_norm, activation=activation)
+        xs = one_hot(inputs, V, dtype=params.W_hh.dtype)  # checked by one_hot: ids in 0..V-1
+        h = np.zeros((xs.shape[1], params.n_hidden), dtype=xs.dtype) if h is None else h
+        params, loss, norms[i], h = _train_step(params, xs, targets, optimizer, h, clip_norm, f)
         losses[i] = loss / inputs.shape[0]
         i += 1
         if evaluate is not None and (i % eval_every == 0 or i == n_steps):
@@ -335,9 +353,10 @@ def char_loss(params: RNNParams, ids, activation: str = "tanh") -> float:
     ids = np.asarray(ids)
     if ids.ndim != 1 or ids.size < 2:
         raise ValueError(f"ids: expected a 1-D array of at least 2 ids, got shape {ids.shape}")
-    trace = forward(params, one_hot(ids[:-1, None], params.n_in), activation=activation)
-    logp = log_softmax(trace.logits[1:, 0])  # (N-1, V)
-    return -float(np.mean(logp[np.arange(ids.size - 1), ids[1:]]))
+    xs = one_hot(ids[:-1, None], params.n_in, dtype=params.W_hh.dtype)  # checks the ids
+    targets = check_targets(ids[1:, None], ids.size - 1, 1, params.n_out)
+    trace = _forward(params, xs, np.zeros((1, params.n_hidden), dtype=xs.dtype), check_activation(activation))
+    return _cross_entropy(trace.logits[1:], targets, trace.y_hat[1:])[0] / (ids.size - 1)
 
 
 def bigram_loss(train_ids, test_ids, n: int, alpha: float = 0.1) -> float:
@@ -350,11 +369,10 @@ def bigram_loss(train_ids, test_ids, n: int, alpha: float = 0.1) -> float:
     """
     train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
     for name, a in (("train_ids", train_ids), ("test_ids", test_ids)):
-        if a.ndim != 1 or a.size < 2 or not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= n:
-            raise ValueError(f"{name}: expected a 1-D array of at least 2 integer ids in 0..{n - 1}, got shape "
-                             f"{a.shape} dtype {a.dtype}")
-    if isinstance(alpha, bool) or not np.isscalar(alpha) or not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
+        if a.ndim != 1 or a.size < 2:
+            raise ValueError(f"{name}: expected a 1-D array of at least 2 ids, got shape {a.shape}")
+        check_int_array(name, a, 0, n - 1)
+    alpha = check_nonnegative("alpha", alpha)
     counts = np.full((n, n), alpha)
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)  # count(i, j): j follows i
     P = counts / counts.sum(axis=1, keepdims=True)
@@ -399,17 +417,17 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     prefix_ids = np.asarray(prefix_ids)
     if prefix_ids.ndim != 1 or prefix_ids.size < 1:
         raise ValueError(f"prefix_ids: expected a 1-D array of at least one id, got shape {prefix_ids.shape}")
-    if isinstance(temperature, bool) or not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature: expected a number > 0, got {temperature!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+    temperature = check_positive("temperature", temperature)
+    rng = check_generator("rng", rng)
+    f = check_activation(activation)
     V = params.n_in
-    h = np.zeros((1, params.n_hidden))
+    check_int_array("prefix_ids", prefix_ids, 0, V - 1)
+    h = np.zeros((1, params.n_hidden), dtype=params.W_hh.dtype)
     out, hs = [], []
     ids = list(prefix_ids)
     for j in range(prefix_ids.size + n - 1):
         x = one_hot(np.array([ids[j] if j < prefix_ids.size else out[-1]]), V)
-        h, _, _ = step_forward(x, h, params, activation)  # (2a): read one character
+        h, _, _ = _step_forward(x, h, params, f)  # (2a): read one character
         hs.append(h[0])
         if j < prefix_ids.size - 1:
             continue

@@ -1,4 +1,4 @@
-"""Tests of rnnlib.analysis (the BPTT sum term by term) and the figures of rnnlib.gradient_plots.
+"""Tests of rnnlib.analysis (the BPTT sum term by term) and the figures of rnnlib.plots.gradients.
 
 Oracles: rnnlib.bptt / bptt_steps (independently written backward passes), central differences,
 and exact cases (a linear RNN with W_hh = c Q, Q orthogonal).
@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rnnlib
-from rnnlib import analysis, gradient_plots, jacobians
+from rnnlib import analysis, examples, jacobians
+from rnnlib.plots import gradients as gradient_plots
 
 
 def _setup(T=6, B=2, X=3, H=4, Y=3, seed=0, scale=1.0):
@@ -221,7 +222,7 @@ def test_bound_holds_and_is_exact_for_scaled_orthogonal_linear():
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
 def test_bound_holds_at_every_lag(activation):
-    params = gradient_plots.norm_example_params(2.0, n_hidden=8)
+    params = examples.norm_example_params(2.0, n_hidden=8)
     xs = np.random.default_rng(0).standard_normal((30, 2, 10))
     trace = rnnlib.forward(params, xs, activation=activation)
     log_norms = jacobians.jacobian_log_norms(params, trace, ord=2)[::-1]  # (T + 1, B)
@@ -230,18 +231,18 @@ def test_bound_holds_at_every_lag(activation):
 
 
 def test_long_product_log_norm_minus_700():
-    params, xs = gradient_plots.underflow_example(c_log10=-0.7, T=1000)
+    params, xs = examples.underflow_example(c_log10=-0.7, T=1000)
     trace = rnnlib.forward(params, xs, activation="linear")
     log_norms = jacobians.jacobian_log_norms(params, trace, ord=2)[:, 0]
     assert log_norms[0] == pytest.approx(-700.0, abs=1e-9)
-    naive = gradient_plots.naive_log_norms(params.W_hh, 1000)
+    naive = jacobians.naive_log_norms(params.W_hh, 1000)
     assert np.isneginf(naive[-1]) and np.allclose(naive[:300], -0.7 * np.arange(300), atol=1e-9)
 
 
 def test_naive_product_is_zero_once_below_half_the_smallest_subnormal():
     # Round to nearest: anything below half of 4.9e-324 (about 2.5e-324) becomes 0; ||W^t|| = 10^(-0.7 t) exactly.
-    params, _ = gradient_plots.underflow_example(c_log10=-0.7, T=500)
-    naive = gradient_plots.naive_log_norms(params.W_hh, 500)
+    params, _ = examples.underflow_example(c_log10=-0.7, T=500)
+    naive = jacobians.naive_log_norms(params.W_hh, 500)
     first_zero = int(np.argmax(np.isneginf(naive)))
     predicted = int(np.ceil((np.log10(np.finfo(float).smallest_subnormal) - np.log10(2.0)) / -0.7))
     assert predicted == 463 and abs(first_zero - predicted) <= 1

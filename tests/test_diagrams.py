@@ -1,4 +1,4 @@
-"""Tests of rnnlib.diagrams: every diagram builds a Figure for several T; memory_fade's numbers
+"""Tests of rnnlib.plots.diagrams (and the numbers it draws, from rnnlib.jacobians / rnnlib.examples): every diagram builds a Figure for several T; memory_fade's numbers
 come from the model (checked against finite differences), decrease for a contracting model, are the
 same ratios in the nodes and the curve, the title states their measured rate, and node labels
 contrast with their fill.
@@ -10,7 +10,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import rnnlib
-from rnnlib import diagrams
+from rnnlib import examples, jacobians
+from rnnlib.plots import diagrams
 from rnnlib.gradcheck import numerical_gradient, rel_error
 
 
@@ -62,11 +63,11 @@ def test_figures_dict():
 
 
 def test_contracting_params_singular_values():
-    p = diagrams.contracting_params(sigma=0.8, seed=3)
+    p = examples.contracting_params(sigma=0.8, seed=3)
     s = np.linalg.svd(p.W_hh, compute_uv=False)
     np.testing.assert_allclose(s, 0.8, rtol=1e-12)
     with pytest.raises(ValueError, match="sigma"):
-        diagrams.contracting_params(sigma=-1.0)
+        examples.contracting_params(sigma=-1.0)
 
 
 def test_memory_norms_match_finite_differences():
@@ -74,7 +75,7 @@ def test_memory_norms_match_finite_differences():
     rng = np.random.default_rng(0)
     p = rnnlib.init_params(3, 5, 2, seed=1)
     xs = rng.standard_normal((4, 1, 3))
-    norms = diagrams.memory_norms(p, xs)
+    norms = jacobians.memory_norms(p, xs)
     for t in range(1, 5):
         J = np.zeros((5, 3))
         for m in range(5):
@@ -96,10 +97,10 @@ def test_memory_fade_decreases_for_contracting_model():
 
 
 def test_memory_fade_nodes_and_curve_show_the_same_ratios():
-    p = diagrams.contracting_params(seed=2)
+    p = examples.contracting_params(seed=2)
     xs = 0.5 * np.random.default_rng(5).standard_normal((9, 1, 4))
     fig = diagrams.memory_fade(p, xs=xs)
-    norms = diagrams.memory_norms(p, xs)
+    norms = jacobians.memory_norms(p, xs)
     share = np.asarray(fig.axes[1].get_lines()[0].get_ydata())
     np.testing.assert_allclose(share, norms / norms[0], rtol=1e-12)
     numbers = [float(t.get_text()) for t in fig.axes[0].texts if t.get_text().replace(".", "").isdigit()]
@@ -107,9 +108,9 @@ def test_memory_fade_nodes_and_curve_show_the_same_ratios():
 
 
 def test_memory_fade_title_states_measured_rate():
-    p = diagrams.contracting_params()
+    p = examples.contracting_params()
     xs = 0.5 * np.random.default_rng(0).standard_normal((12, 1, 4))
-    norms = diagrams.memory_norms(p, xs)
+    norms = jacobians.memory_norms(p, xs)
     rate = (norms[-1] / norms[0]) ** (1 / 11)
     assert rate < 0.85, "tanh' < 1 makes this chain shrink faster than the 0.9 bound"
     title = diagrams.memory_fade(p, xs=xs).texts[0].get_text()
@@ -118,17 +119,17 @@ def test_memory_fade_title_states_measured_rate():
 
 def test_memory_fade_title_at_the_bound():
     # Zero inputs, zero biases: f' = 1 throughout, so the rate equals sigma_max exactly.
-    p = diagrams.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
+    p = examples.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
     title = diagrams.memory_fade(p, xs=np.zeros((5, 1, 2))).texts[0].get_text()
     assert "0.50" in title and "as fast as the 0.5 bound" in title, title
 
 
 def test_fade_rate():
-    assert diagrams.fade_rate(np.array([1.0, 0.5, 0.25, 0.125])) == pytest.approx(0.5, rel=1e-12)
+    assert jacobians.fade_rate(np.array([1.0, 0.5, 0.25, 0.125])) == pytest.approx(0.5, rel=1e-12)
     with pytest.raises(ValueError, match="share"):
-        diagrams.fade_rate(np.array([1.0]))
+        jacobians.fade_rate(np.array([1.0]))
     with pytest.raises(ValueError, match="share"):
-        diagrams.fade_rate(np.array([1.0, 0.0]))
+        jacobians.fade_rate(np.array([1.0, 0.0]))
 
 
 def test_node_labels_contrast_with_their_fill():
@@ -157,7 +158,7 @@ def test_contrast_ratio_extremes():
 
 
 def test_memory_fade_given_xs_and_params():
-    p = diagrams.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
+    p = examples.contracting_params(n_in=2, n_hidden=6, n_out=2, sigma=0.5)
     xs = np.zeros((5, 1, 2))
     fig = diagrams.memory_fade(p, xs=xs)
     share = np.asarray(fig.axes[1].get_lines()[0].get_ydata())
@@ -165,4 +166,4 @@ def test_memory_fade_given_xs_and_params():
     exact = np.array([np.linalg.norm(np.linalg.matrix_power(p.W_hh, t - 1) @ p.W_hx, 2) for t in range(1, 6)])
     np.testing.assert_allclose(share, exact / exact[0], rtol=1e-12)
     with pytest.raises(ValueError, match="xs"):
-        diagrams.memory_norms(p, np.zeros((5, 2, 2)))
+        jacobians.memory_norms(p, np.zeros((5, 2, 2)))

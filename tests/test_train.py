@@ -179,26 +179,27 @@ def test_figures_dict_functions_return_figures():
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from rnnlib import remedy_plots
+    from rnnlib.plots import diagrams, remedies as remedy_plots, training
 
-    assert set(remedy_plots.FIGURES) == {"06-cliff.svg", "06-clipping-curves.svg", "07-char-rnn-loss.svg"}
+    assert set(remedy_plots.FIGURES) == {"06-cliff.svg", "06-clipping-curves.svg"}
+    assert set(training.FIGURES) == {"07-char-rnn-loss.svg"}
     fig = remedy_plots.FIGURES["06-cliff.svg"]()
     assert isinstance(fig, Figure) and len(fig.axes) == 6  # 3 panels, 2 colour bars, 1 twin axis
     assert "step 33" in fig.axes[0].get_title()  # the title states where the unclipped path jumps
     plt.close(fig)
-    fig = remedy_plots.text_activation_figure("ab\ncd", np.array([[0.5, -0.5, 0.0, 1.0, -1.0]]), ["u"], width=3)
+    fig = training.text_activation_figure("ab\ncd", np.array([[0.5, -0.5, 0.0, 1.0, -1.0]]), ["u"], width=3)
     assert isinstance(fig, Figure)
-    # text colour follows the background: white on the saturated ends (+1, -1), black on the pale middle (0)
+    # text colour follows the background: white on the saturated ends (+1, -1), ink on the pale middle (0)
     colors = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
-    assert colors["c"] == "white" and colors["d"] == "white" and colors["⏎"] == "black"
+    assert colors["c"] == "white" and colors["d"] == "white" and colors["⏎"] == diagrams.INK
     plt.close(fig)
 
 
 def test_clipping_experiment_small():
     """theta is the percentile of the control runs' norms; the clipped run's steps are capped by it."""
-    from rnnlib import remedy_plots
+    from rnnlib import examples
 
-    res = remedy_plots.clipping_experiment(T=4, seeds=[0], n_steps=15, percentile=50)
+    res = examples.clipping_experiment(T=4, seeds=[0], n_steps=15, percentile=50)
     control = res["runs"]["control"][0][1]["grad_norm"]
     assert np.isclose(res["theta"], np.percentile(control, 50))
     assert set(res["runs"]) == {"control", "large", "clipped"}

@@ -1,17 +1,19 @@
-"""Figures for notebooks 06 (remedies) and 07 (a character-level RNN). Imports matplotlib.
+"""Figures for notebook 06 (remedies): truncation, the cliff, initializations, clipping.
 
 Every function returns a matplotlib Figure and does not call plt.show(). `FIGURES` maps file
-names in figures/ to functions that need no arguments (`python -m rnnlib.figures` saves them).
+names in figures/ to functions that need no arguments (`python -m rnnlib.plots.figures` saves
+them). The numbers come from `rnnlib.remedies` and `rnnlib.examples`; `clipping_experiment`
+(rnnlib.examples) is also importable from here, for notebook 06.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from . import remedies, tasks, train
+from .. import remedies
+from ..examples import clipping_experiment  # re-exported: notebook 06 calls rp.clipping_experiment
 
 __all__ = [
     "truncation_figure",
@@ -20,9 +22,6 @@ __all__ = [
     "success_figure",
     "clipping_figure",
     "clipping_experiment",
-    "char_rnn_experiment",
-    "char_loss_figure",
-    "text_activation_figure",
     "FIGURES",
 ]
 
@@ -192,25 +191,6 @@ CLIP_RUNS = {"control": "$\\eta = {lr_small:g}$, no clipping", "large": "$\\eta 
              "clipped": "$\\eta = {lr:g}$, clipped at $\\theta = {theta:.3g}$"}
 
 
-def clipping_experiment(*, T: int = 10, seeds=range(6), lr: float = 0.3, lr_small: float = 0.03,
-                        spectral_radius: float = 1.5, percentile: float = 90, n_steps: int = 200):
-    """Notebook 06's clipping experiment on the remember-first task, plain SGD, several seeds.
-
-    Three runs per seed: "control" (SGD(lr_small), no clipping), "large" (SGD(lr),
-    no clipping) and "clipped" (SGD(lr), norm clipping at theta). theta is the given
-    percentile of the gradient norms seen by all the control runs, so that only the largest
-    gradients of a well-behaved run would be clipped.
-    Returns {"theta": float, "percentile", "lr", "lr_small", "seeds": list,
-    "runs": {name: [(accuracy, history, params) per seed]}} with history from `train.train_on_batches`.
-    """
-    seeds = list(seeds)
-    run = lambda s, eta, clip: tasks.run_remember_first(T, s, optimizer=train.SGD(eta), clip_norm=clip,
-                                                        spectral_radius=spectral_radius, n_steps=n_steps)
-    control = [run(s, lr_small, None) for s in seeds]
-    theta = float(np.percentile(np.concatenate([h["grad_norm"] for _, h, _ in control]), percentile))
-    runs = {"control": control, "large": [run(s, lr, None) for s in seeds], "clipped": [run(s, lr, theta) for s in seeds]}
-    return {"theta": theta, "percentile": percentile, "lr": lr, "lr_small": lr_small, "seeds": seeds, "runs": runs}
-
 
 def _smooth(y, n: int = 5):
     return np.convolve(y, np.ones(n) / n, mode="valid")
@@ -257,85 +237,11 @@ def clipping_figure(results: dict | None = None, title: str | None = None):
     return fig
 
 
-def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = None, window: int = 20,
-                     title: str | None = None):
-    """Per-character training loss of the char-RNN (raw and moving average), the held-out loss
-    (history["eval_step"], history["eval"] when present), the uniform baseline ln V and, if
-    given, the bigram baseline. title: state the finding."""
-    loss = np.asarray(history["loss"])
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
-    ax.plot(np.arange(1, loss.size + 1), loss, color="0.75", lw=0.8, label="training chunk, per update")
-    if loss.size >= window:
-        ax.plot(np.arange(window, loss.size + 1), np.convolve(loss, np.ones(window) / window, mode="valid"),
-                color="C0", label=f"training, moving average ({window})")
-    if "eval" in history:
-        ax.plot(history["eval_step"], history["eval"], "o-", color="C1", ms=4, label="held-out text (last 10%)")
-    ax.axhline(baseline, color="C3", ls="--", label=r"uniform guess $\ln V$")
-    if bigram is not None:
-        ax.axhline(bigram, color="C4", ls=":", lw=1.5, label="bigram counts, held-out")
-    if title is None and "eval" in history:
-        title = f"held-out loss {history['eval'][-1]:.2f} nats per character" + (
-            f", below the bigram's {bigram:.2f}" if bigram is not None and history["eval"][-1] < bigram else "")
-    ax.set(xlabel="update (one chunk of every stream)", ylabel="loss per character (nats)",
-           title=title or "training loss")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1, 0.9))  # below the ln V line at the top
-    return fig
-
-
-def text_activation_figure(text: str, activations, titles, *, width: int = 64, cmap: str = "RdBu_r"):
-    """Characters of `text` on coloured backgrounds: red where a unit's h is near +1, blue near -1.
-
-    activations (n_units, len(text)) values in [-1, 1], one row per unit; titles (n_units,).
-    Each character is drawn black or white, whichever contrasts more with its background
-    (relative luminance above or below 0.5).
-    """
-    acts = np.atleast_2d(activations)
-    n_rows = -(-len(text) // width)
-    fig, axs = plt.subplots(len(acts), 1, figsize=(width * 0.16, 0.32 * n_rows * len(acts) + 0.5 * len(acts)),
-                            constrained_layout=True, squeeze=False)
-    norm, colormap = Normalize(-1, 1), plt.get_cmap(cmap)
-    for ax, a, title in zip(axs[:, 0], acts, titles):
-        for i, ch in enumerate(text):
-            r, c = divmod(i, width)
-            rgba = colormap(norm(a[i]))
-            luminance = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]  # sRGB weights (approximate)
-            ax.add_patch(Rectangle((c, -r - 1), 1, 1, color=rgba))
-            ax.text(c + 0.5, -r - 0.5, "⏎" if ch == "\n" else ch, ha="center", va="center",
-                    family="monospace", fontsize=8, color="black" if luminance > 0.5 else "white")
-        ax.set(xlim=(0, width), ylim=(-n_rows, 0), title=title)
-        ax.axis("off")
-    return fig
-
-
-def char_rnn_experiment(n_updates: int = 1000, *, seed: int = 0, eval_every: int = 100, **settings):
-    """Notebook 07's training run on data/tiny.txt: returns (params, history, vocab, train_ids, heldout_ids).
-
-    Data and settings from `train.char_rnn_setup(**settings)` (defaults: 90/10 split, B = 32,
-    k = 25, H = 64, theta = 25, Adam lr = 0.01; pass e.g. k=50 to change one): chunked
-    truncated BPTT (k), norm clipping (theta), Adam(lr); the held-out loss (`train.char_loss`) is
-    recorded every eval_every updates. Seeded. About 10 s for the default 1000 updates on an idle
-    2-core machine.
-    """
-    from .core import init_params
-
-    s = train.char_rnn_setup(**settings)
-    V = len(s.vocab)
-    streams = train.batch_streams(s.train_ids, s.B)
-    params = init_params(V, s.H, V, seed=seed)
-    params, history = train.train_char_rnn(params, streams, n_updates, train.Adam(s.lr), k=s.k, clip_norm=s.theta,
-                                           evaluate=lambda p: train.char_loss(p, s.heldout_ids), eval_every=eval_every)
-    return params, history, s.vocab, s.train_ids, s.heldout_ids
 
 
 def _cliff():
     return cliff_figure()
 
-
-def _char_loss():
-    _, history, vocab, train_ids, heldout_ids = char_rnn_experiment()
-    V = len(vocab)
-    return char_loss_figure(history, baseline=float(np.log(V)), bigram=train.bigram_loss(train_ids, heldout_ids, V))
 
 
 def _clipping():
@@ -345,5 +251,4 @@ def _clipping():
 FIGURES = {
     "06-cliff.svg": _cliff,
     "06-clipping-curves.svg": _clipping,
-    "07-char-rnn-loss.svg": _char_loss,
 }

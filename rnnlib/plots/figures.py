@@ -1,6 +1,6 @@
 """Regenerate every file in figures/ from the figure functions of the plotting modules.
 
-Usage: `python -m rnnlib.figures [OUTDIR]` (or `make figures`). Each plotting module lists its
+Usage: `python -m rnnlib.plots.figures [OUTDIR]` (or `make figures`). Each plotting module lists its
 figures in a dict FIGURES = {"NN-name.svg": function returning a matplotlib Figure}. The SVGs are
 written with a fixed hash salt and no date, so regenerating unchanged figures changes no bytes.
 """
@@ -17,9 +17,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # The plotting modules, in the order of the notebooks that introduce their figures.
-MODULES = ["rnnlib.diagrams", "rnnlib.gradient_plots", "rnnlib.plots.explorer_figure", "rnnlib.remedy_plots", "rnnlib.plots.lstm"]
+MODULES = ["rnnlib.plots.diagrams", "rnnlib.plots.gradients", "rnnlib.plots.explorer_figure", "rnnlib.plots.remedies",
+           "rnnlib.plots.training", "rnnlib.plots.lstm"]
 
-DEFAULT_OUTDIR = Path(__file__).resolve().parent.parent / "figures"
+DEFAULT_OUTDIR = Path(__file__).resolve().parents[2] / "figures"
 
 
 def all_figures() -> dict:

@@ -2,10 +2,12 @@
 
 Every function returns a matplotlib Figure created through pyplot (nothing is shown or saved here),
 so a notebook cell that calls one ends with `plt.show()`; code that builds many should
-`plt.close(fig)`. `rnnlib.figures` writes the ones listed in `FIGURES` to `figures/`. The plotting
-functions take arrays computed with `rnnlib.analysis` and `rnnlib.jacobians`; the functions in
-`FIGURES` build examples like the notebooks' (same sizes and settings, inputs from their own
-seeded generators, so individual numbers can differ from a notebook's) and plot them.
+`plt.close(fig)`. `rnnlib.plots.figures` writes the ones listed in `FIGURES` to `figures/`. The
+plotting functions take arrays computed with `rnnlib.analysis` and `rnnlib.jacobians`; the
+functions in `FIGURES` plot the examples of `rnnlib.examples` (same sizes and settings as the
+notebooks', inputs from their own seeded generators, so individual numbers can differ from a
+notebook's). `lag_example`, `norm_example_params`, `underflow_example` (rnnlib.examples) and
+`naive_log_norms` (rnnlib.jacobians) are also importable from here, for the notebooks.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from .activations import get_activation
-from .analysis import bptt_contribution_norms, lag_diagonals
-from .core import RNNParams, forward, init_params
-from .jacobians import jacobian_log_norms, jacobian_log_singular_values
+from ..activations import get_activation
+from ..analysis import bound_log_line, bptt_contribution_norms, lag_diagonals
+from ..core import forward
+from ..examples import jacobian_norm_curves, lag_example, norm_example_params, underflow_example  # re-exported
+from ..jacobians import jacobian_log_norms, jacobian_log_singular_values, naive_log_norms  # re-exported
+from .style import BLUE, CMAP, INK, NOTE, ORANGE, SERIES
 
 __all__ = [
     "contributions_figure",
@@ -34,9 +38,6 @@ __all__ = [
     "FIGURES",
 ]
 
-INK = "#263238"
-NOTE = "#455A64"
-CMAP = "viridis"
 BOUND_LS = ":"  # bounds are drawn thin and dotted, measured curves thick and solid
 
 
@@ -74,7 +75,7 @@ def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None)
     ax_map.set_ylabel(r"loss step $t$")
     ax_map.set_title(f"{labels[0]}:\nterms fade away from the diagonal $k = t$", fontsize=10.5)
 
-    colors = ["#1565C0", "#E65100", "#2E7D32", "#6A1B9A"]
+    colors = SERIES
     for i, label in enumerate(labels):
         A = np.asarray(norms[label])
         if A.shape != first.shape:
@@ -96,21 +97,6 @@ def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None)
                  fontsize=12.5, color=INK)
     return fig
 
-
-def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float = 1 / np.sqrt(3), seed: int = 3):
-    """The model and sequence of notebook 03's lag figure: (params, xs (T, 1, V), targets (T, 1), h0 (1, H)).
-
-    A next-token task on random tokens with one-hot inputs; `scale` multiplies the default init
-    (std 1/sqrt(fan_in) for each matrix, so W_hx has std scale/sqrt(vocab)); 1/sqrt(3) gives W_hh the
-    spread of PyTorch's default uniform init U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if
-    carried over from an earlier chunk.
-    """
-    params = init_params(vocab, n_hidden, vocab, seed=seed, scale=scale)
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, vocab, size=(T + 1, 1))
-    xs = np.eye(vocab)[tokens[:-1]]
-    h0 = np.tanh(rng.standard_normal((1, n_hidden)))
-    return params, xs, tokens[1:], h0
 
 
 def _fig_contributions() -> Figure:
@@ -149,7 +135,7 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
         for s in sorted(curves[act]):
             y = np.asarray(curves[act][s])
             lags = np.arange(y.size)
-            bound = lags * np.log10(gamma * s)
+            bound = bound_log_line(gamma * s, lags)
             ax.plot(lags, y, color=color[s], lw=2.4, ls="-", label=rf"$\sigma_{{max}} = {s:g}$", zorder=2)
             # Bounds on top, with a white edge: where a norm runs along another scale's bound (sigmoid panel),
             # the dotted line stays visible on the thick one and its colour tells the two apart.
@@ -175,33 +161,10 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
     return fig
 
 
-def norm_example_params(sigma_max: float, n_in: int = 10, n_hidden: int = 32, seed: int = 4) -> RNNParams:
-    """Notebook 04's model: the default init with W_hh rescaled so that sigma_max(W_hh) = sigma_max.
-
-    Same direction of W_hh for every sigma_max, so curves for different scales are comparable.
-    Returns RNNParams with W_hx (H, X), W_hh (H, H), b_h (H,), W_yh (X, H), b_y (X,).
-    """
-    if not np.isfinite(sigma_max) or sigma_max <= 0:
-        raise ValueError(f"sigma_max: expected a finite number > 0, got {sigma_max!r}")
-    params = init_params(n_in, n_hidden, n_in, seed=seed)
-    W0 = params.W_hh / np.linalg.norm(params.W_hh, ord=2)
-    return params._replace(W_hh=sigma_max * W0)
-
-
-def _norm_curves(T=60, sigmas=(0.5, 1.0, 2.0, 4.0), activations=("tanh", "sigmoid", "linear"), seed=4):
-    xs = np.random.default_rng(seed).standard_normal((T, 1, 10))
-    curves = {}
-    for act in activations:
-        curves[act] = {}
-        for s in sigmas:
-            params = norm_example_params(s, seed=seed)
-            trace = forward(params, xs, activation=act)
-            curves[act][s] = jacobian_log_norms(params, trace, ord=2)[::-1, 0]
-    return curves
 
 
 def _fig_jacobian_norms() -> Figure:
-    return jacobian_norms_figure(_norm_curves())
+    return jacobian_norms_figure(jacobian_norm_curves())
 
 
 def singular_values_figure(log_sv: np.ndarray, title: str | None = None, label: str = "",
@@ -252,34 +215,6 @@ def _fig_singular_values() -> Figure:
     return singular_values_figure(log_sv, label=r"tanh, $\sigma_{max}(W_{hh}) = 2$: ")
 
 
-def underflow_example(c_log10: float = -0.7, T: int = 1000, n_hidden: int = 8, seed: int = 0):
-    """Notebook 04's long product: W_hh = c Q with Q orthogonal, c = 10**c_log10, linear activation.
-
-    Then dh_t/dh_k = W_hh^(t-k) and ||W_hh^n||_2 = c^n exactly, so log10 ||dh_T/dh_0|| = T c_log10
-    (-700 for the defaults), far below the float64 range. Returns (params, xs (T, 1, 1)); the inputs
-    are zeros, because a linear RNN's Jacobians do not depend on them (and the states stay finite).
-    """
-    rng = np.random.default_rng(seed)
-    Q, R = np.linalg.qr(rng.standard_normal((n_hidden, n_hidden)))
-    Q = Q * np.sign(np.diag(R))  # a uniformly random orthogonal matrix
-    params = init_params(1, n_hidden, 2, seed=seed)._replace(W_hh=10.0 ** c_log10 * Q)
-    return params, np.zeros((T, 1, 1))
-
-
-def naive_log_norms(W_hh, T: int) -> np.ndarray:
-    """log10 ||W_hh^t||_2 for t = 0..T from a plain running product, as code usually does it.
-
-    Returns (T + 1,); -inf once the product has underflowed to 0 (inf once it overflowed).
-    Only for showing what goes wrong; use `jacobians.matrix_power_log_norms` instead. Notebook 04.
-    """
-    W_hh = np.asarray(W_hh, dtype=float)
-    P = np.eye(W_hh.shape[0])
-    out = np.empty(T + 1)
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        for t in range(T + 1):
-            out[t] = np.log10(np.linalg.norm(P, ord=2)) if np.all(np.isfinite(P)) else np.inf
-            P = W_hh @ P
-    return out
 
 
 def _fig_log_norms() -> Figure:
@@ -304,14 +239,14 @@ def log_norm_figure(naive_log: np.ndarray, exact_log: np.ndarray, title: str | N
     t = np.arange(exact_log.size)
     fig = plt.figure(figsize=(7.2, 4.2), layout="constrained")
     ax = fig.subplots()
-    ax.plot(t, exact_log, color="#1565C0", lw=2.5, label="running log-norm (jacobian_log_norms)")
+    ax.plot(t, exact_log, color=BLUE, lw=2.5, label="running log-norm (jacobian_log_norms)")
     ok = np.isfinite(naive_log)
-    ax.plot(t[ok], naive_log[ok], color="#E65100", lw=1.5, ls="--", label="np.linalg.norm of the product")
+    ax.plot(t[ok], naive_log[ok], color=ORANGE, lw=1.5, ls="--", label="np.linalg.norm of the product")
     if not ok.all():
         t0 = int(t[~ok][0])
-        ax.axvline(t0, color="#E65100", lw=1, alpha=0.6)
+        ax.axvline(t0, color=ORANGE, lw=1, alpha=0.6)
         ax.annotate(f"product underflows to 0 at t = {t0}", (t0, exact_log[t0]), xytext=(8, 30),
-                    textcoords="offset points", color="#E65100", fontsize=9.5)
+                    textcoords="offset points", color=ORANGE, fontsize=9.5)
     normal, subnormal = np.finfo(float).smallest_normal, np.finfo(float).smallest_subnormal
     for value, text, dy, va in ((normal, "smallest normal float64, 2.2e-308", 3, "bottom"),
                                 (subnormal, "smallest subnormal, 4.9e-324\n(anything below ~2.5e-324 rounds to 0)", -3, "top")):

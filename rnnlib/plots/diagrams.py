@@ -2,15 +2,13 @@
 
 Every function returns a matplotlib Figure created through pyplot (nothing is shown or saved here),
 so a notebook cell that calls one ends with `plt.show()`; code that builds many should `plt.close(fig)`.
-`rnnlib.figures` writes the ones listed in `FIGURES` to `figures/`.
-One visual language throughout:
+`rnnlib.plots.figures` writes the ones listed in `FIGURES` to `figures/`. Colours come from
+`rnnlib.plots.style` (x_t green, h_t blue, y^_t orange, one colour per shared matrix, red for the
+backward path).
 
-    node colours   x_t green, h_t blue, y^_t orange, L_t rose, targets y_t grey
-    edge colours   W_hx green, W_hh blue, W_yh orange: one colour per shared matrix
-    red            the backward (gradient) path in `bptt_graph`
-
-The memory-fade functions (`memory_norms`, `memory_fade`, `fade_rate`) compute from a model:
-||dh_t/dx_1|| through `rnnlib.jacobian`; the graph diagrams only draw.
+`memory_fade` draws numbers computed by numpy-only functions: `rnnlib.jacobians.memory_norms`
+(||dh_t/dx_1||), `rnnlib.jacobians.fade_rate` and `rnnlib.examples.contracting_params`. Those
+three are also importable from here under their old names, for the notebooks.
 """
 
 from __future__ import annotations
@@ -21,9 +19,13 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-from ._checks import check_int
-from .activations import get_activation
-from .core import RNNParams, forward, init_params, jacobian
+from .._checks import check_int
+from ..activations import get_activation
+from ..analysis import bound_log_line
+from ..containers import RNNParams
+from ..examples import contracting_params  # re-exported: notebook 01 calls diagrams.contracting_params
+from ..jacobians import fade_rate, memory_norms  # re-exported: notebook 01 calls diagrams.memory_norms
+from .style import BACKWARD, FADED, GRID, INK, NODE, NOTE, WEIGHT
 
 __all__ = [
     "unrolled_graph",
@@ -42,19 +44,7 @@ __all__ = [
 # Style
 # ----------------------------------------------------------------------------------------------
 
-INK = "#263238"
-FADED = "#B0BEC5"
-NODE = {  # kind -> (fill, edge)
-    "x": ("#E8F5E9", "#2E7D32"),
-    "h": ("#E3F2FD", "#1565C0"),
-    "y": ("#FFF3E0", "#E65100"),
-    "L": ("#FCE4EC", "#AD1457"),
-    "target": ("#F5F5F5", "#616161"),
-    "faded": ("#FAFAFA", "#CFD8DC"),
-}
-WEIGHT = {"W_hx": "#2E7D32", "W_hh": "#1565C0", "W_yh": "#E65100"}
 WEIGHT_TEX = {"W_hx": r"$W_{hx}$", "W_hh": r"$W_{hh}$", "W_yh": r"$W_{yh}$"}
-BACKWARD = "#C62828"
 
 R = 0.36  # node radius, data units
 SCALE = 0.78  # inches per data unit: every diagram has the same text and node size
@@ -84,7 +74,7 @@ class _Canvas:
                       color=INK, fontweight="bold")
         if note:
             self.fig.text(0.5, (bottom / 2 + 0.03) / H, note, ha="center", va="center", fontsize=note_size,
-                          color="#455A64")
+                          color=NOTE)
 
     @staticmethod
     def pt(d: float) -> float:
@@ -176,7 +166,7 @@ def unrolled_graph(T: int = 4) -> Figure:
                                 boxstyle="round,pad=0,rounding_size=0.25", facecolor="#ECEFF1",
                                 edgecolor="#90A4AE", lw=1.0, ls=(0, (4, 3)), zorder=0))
     ax.text(cs + 0.06, -0.88, rf"step {s}: two inputs, $x_{{{s}}}$ and $h_{{{s - 1}}}$", ha="center",
-            va="center", fontsize=FS_NOTE, color="#455A64")
+            va="center", fontsize=FS_NOTE, color=NOTE)
     _draw_unrolled(ax, T)
     return cv.fig
 
@@ -286,38 +276,6 @@ def bptt_graph(T: int = 4, t: int = 3) -> Figure:
 # ----------------------------------------------------------------------------------------------
 
 
-def contracting_params(n_in: int = 4, n_hidden: int = 16, n_out: int = 4, sigma: float = 0.9,
-                       seed: int = 0) -> RNNParams:
-    """`init_params(n_in, n_hidden, n_out, seed=seed)` with W_hh = sigma * Q, Q a random orthogonal matrix.
-
-    Every singular value of W_hh equals sigma, so with tanh (|f'| <= 1) and sigma < 1 each factor
-    dh_i/dh_{i-1} = diag(f'(a_i)) W_hh multiplies every vector's length by at most sigma:
-    ||dh_t/dx_1|| decreases strictly with t, by about sigma per step while tanh is unsaturated
-    (notebooks 04-05 explain why). Returns RNNParams with W_hx (H, X), W_hh (H, H), ... as usual.
-    """
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma: expected a finite number > 0, got {sigma!r}")
-    p = init_params(n_in, n_hidden, n_out, seed=seed)
-    Q, R_ = np.linalg.qr(np.random.default_rng(seed + 1).standard_normal((n_hidden, n_hidden)))
-    Q = Q * np.sign(np.diag(R_))  # a uniformly random orthogonal matrix
-    return p._replace(W_hh=sigma * Q)
-
-
-def memory_norms(params: RNNParams, xs, h0=None, activation: str = "tanh") -> np.ndarray:
-    """||dh_t/dx_1||_2 for t = 1..T: how strongly the first input still moves the state at step t.
-
-    params: RNNParams; xs (T, 1, X), a single sequence; h0 (1, H) or None.
-    Returns norms (T,), norms[t - 1] = || (dh_t/dh_1) diag(f'(a_1)) W_hx ||_2 (spectral norm), with
-    dh_t/dh_1 from `rnnlib.jacobian`, because x_1 enters only through a_1 = W_hx x_1 + ... (eq. 2a).
-    """
-    xs = np.asarray(xs)
-    if xs.ndim != 3 or xs.shape[1] != 1:
-        raise ValueError(f"xs: expected one sequence of shape (T, 1, X), got {xs.shape}")
-    trace = forward(params, xs, h0, activation)
-    f = get_activation(activation)
-    dh1_dx1 = f.derivative(trace.a[1], trace.h[1])[0][:, None] * params.W_hx  # diag(f'(a_1)) W_hx, (H, X)
-    return np.array([np.linalg.norm(jacobian(params, trace, t, 1)[0] @ dh1_dx1, 2)
-                     for t in range(1, trace.T + 1)])
 
 
 def _luminance(color) -> float:
@@ -337,17 +295,6 @@ def text_color_on(fill) -> str:
     """White or INK, whichever contrasts more with the background colour `fill` (node labels, notebook 01)."""
     return "white" if contrast_ratio("white", fill) > contrast_ratio(INK, fill) else INK
 
-
-def fade_rate(share: np.ndarray) -> float:
-    """Average shrink factor per step of a decaying sequence: (share[-1] / share[0]) ** (1 / (T - 1)).
-
-    share (T,), T >= 2, positive entries (e.g. the ratios ||dh_t/dx_1|| / ||dh_1/dx_1|| of
-    `memory_fade`) -> a float, the geometric mean of share[t] / share[t - 1]. Notebook 01.
-    """
-    share = np.asarray(share, dtype=np.float64)
-    if share.ndim != 1 or share.size < 2 or not np.all(share > 0):
-        raise ValueError(f"share: expected a 1-D array of >= 2 positive numbers, got shape {share.shape}")
-    return float((share[-1] / share[0]) ** (1.0 / (share.size - 1)))
 
 
 def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int = 0,
@@ -370,9 +317,7 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
     T = len(norms)
     share = norms / norms[0]
     cmap = plt.get_cmap("Blues")
-    sigma = np.linalg.norm(params.W_hh, 2)
-    gamma = get_activation(activation).gamma
-    bound_rate = gamma * sigma
+    bound_rate = get_activation(activation).gamma * np.linalg.norm(params.W_hh, 2)  # gamma sigma_max
 
     if T >= 2 and np.all(share > 0):
         rate = fade_rate(share)
@@ -404,7 +349,7 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
         if t > 1:
             ax.add_patch(FancyArrowPatch((t - 1 + r, 0), (t - r, 0), arrowstyle="-|>", mutation_scale=9,
                                          color=WEIGHT["W_hh"], lw=1.0, zorder=2))
-        ax.text(t, -0.62, f"{share[t - 1]:.2f}", ha="center", va="center", fontsize=9.5, color="#455A64")
+        ax.text(t, -0.62, f"{share[t - 1]:.2f}", ha="center", va="center", fontsize=9.5, color=NOTE)
     ax.add_patch(FancyArrowPatch((-0.45 + r, 0), (1 - r, 0), arrowstyle="-|>", mutation_scale=9,
                                  color=WEIGHT["W_hx"], lw=1.0, zorder=2))
 
@@ -412,17 +357,17 @@ def memory_fade(params: RNNParams | None = None, T: int = 12, xs=None, seed: int
     steps = np.arange(1, T + 1)
     axp.semilogy(steps, share, "o-", color=WEIGHT["W_hh"], lw=2, ms=5,
                  label=r"$\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$ (from the model)")
-    axp.semilogy(steps, bound_rate ** (steps - 1.0), "--", color="#78909C", lw=1.4,
+    axp.semilogy(steps, 10.0 ** bound_log_line(bound_rate, steps - 1), "--", color="#78909C", lw=1.4,
                  label=rf"bound $(\gamma\,\sigma_{{\max}})^{{t-1}}$, $\gamma\sigma_{{\max}}={bound_rate:.2g}$")
     axp.set_xlabel(r"step $t$", fontsize=FS_NOTE)
     axp.set_ylabel(r"$\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$", fontsize=FS_NOTE)
     axp.set_xlim(0.5, T + 0.5)
     axp.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    axp.grid(True, which="major", color="#ECEFF1")
+    axp.grid(True, which="major", color=GRID)
     axp.spines[["top", "right"]].set_visible(False)
     axp.legend(fontsize=FS_NOTE - 1, frameon=False, loc="lower left")
     fig.text(0.5, 0.615, r"node shade, number and curve: $\|\partial h_t/\partial x_1\|\,/\,\|\partial h_1/\partial x_1\|$",
-             ha="center", va="center", fontsize=FS_NOTE - 1, color="#455A64")
+             ha="center", va="center", fontsize=FS_NOTE - 1, color=NOTE)
     return fig
 
 
