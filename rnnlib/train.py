@@ -199,7 +199,7 @@ def char_rnn_setup(*, train_fraction: float = 0.9, B: int = 32, k: int = 25, H: 
 
     The first train_fraction of the characters is for training, the rest held out (no overlap).
     B, k, H, theta and lr are notebook 07's settings, returned with the data so that the notebook
-    and `remedy_plots.char_rnn_experiment` train the same model.
+    and `examples.char_rnn_experiment` train the same model.
     """
     text = load_text()
     vocab = build_vocab(text)

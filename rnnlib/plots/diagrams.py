@@ -23,8 +23,8 @@ from .._checks import check_int
 from ..activations import get_activation
 from ..analysis import bound_log_line
 from ..containers import RNNParams
-from ..examples import contracting_params  # re-exported: notebook 01 calls diagrams.contracting_params
-from ..jacobians import fade_rate, memory_norms  # re-exported: notebook 01 calls diagrams.memory_norms
+from ..examples import contracting_params
+from ..jacobians import fade_rate, memory_norms
 from .style import BACKWARD, FADED, GRID, INK, NODE, NOTE, WEIGHT
 
 __all__ = [

@@ -304,7 +304,7 @@ def presets_figure(names=FIGURE_PRESETS) -> Figure:
 
     names: keys of `spectra.PRESETS`, by default FIGURE_PRESETS. Where curves coincide they are drawn
     once and the legend says so, so no legend entry names a hidden line. Returns a pyplot Figure
-    (end the cell with plt.show()). Notebook 05; `rnnlib.figures` saves it as figures/05-regimes.svg.
+    (end the cell with plt.show()). Notebook 05; `rnnlib.plots.figures` saves it as figures/05-regimes.svg.
     """
     n = len(names)
     fig, axs = plt.subplots(3, n, figsize=(3.7 * n, 8.2), gridspec_kw=dict(height_ratios=[1.2, 0.42, 1]),

@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from ..activations import get_activation
 from ..analysis import bound_log_line, bptt_contribution_norms, lag_diagonals
 from ..core import forward
-from ..examples import jacobian_norm_curves, lag_example, norm_example_params, underflow_example  # re-exported
-from ..jacobians import jacobian_log_norms, jacobian_log_singular_values, naive_log_norms  # re-exported
+from ..examples import jacobian_norm_curves, lag_example, norm_example_params, underflow_example
+from ..jacobians import jacobian_log_norms, jacobian_log_singular_values, naive_log_norms
 from .style import BLUE, CMAP, INK, NOTE, ORANGE, SERIES
 
 __all__ = [
