@@ -21,11 +21,17 @@ c[0] = c_0; rows 0 of the gate arrays are NaN (there is no step 0).
 `W_x` is `torch.nn.LSTM(...).weight_ih_l0`, `W_h` is `weight_hh_l0` and `b` is
 `bias_ih_l0 + bias_hh_l0` (PyTorch keeps two bias vectors whose sum is all that matters).
 
+Notation against `rnnlib.core`: z_t plays the part of the pre-activation a_t, and W_x, W_h, b
+stack four blocks shaped like W_hx, W_hh, b_h. Here f_t is the forget gate, not the vanilla
+RNN's nonlinearity f.
+
 The state of an LSTM is the pair s_t = (h_t, c_t). Jacobians here are with respect to that
-pair: `step_jacobian` is ds_t/ds_{t-1} (B, 2H, 2H), and the blocks of products of it are
-dh_t/dh_k (c_k held fixed) and dc_t/dc_k (h_k held fixed). `cell_jacobian` is the "constant
-error carousel" of Hochreiter and Schmidhuber: dc_t/dc_{t-1} = diag(f_t) + the paths through
-the gates, which reach c_{t-1} through h_{t-1} = o_{t-1} * tanh(c_{t-1}).
+pair, in numerator layout (rows index s_t, columns s_{t-1}): `step_jacobian` is ds_t/ds_{t-1}
+(B, 2H, 2H), and the blocks of products of it are dh_t/dh_k (c_k held fixed) and dc_t/dc_k
+(h_k held fixed). `cell_jacobian` returns dc_t/dc_{t-1} = diag(f_t) + the paths through the
+gates, which reach c_{t-1} through h_{t-1} = o_{t-1} * tanh(c_{t-1}), and separately its first
+term diag(f_t): the "constant error carousel" of Hochreiter and Schmidhuber (whose cell had
+f_t = 1 and no gradient through the gate paths).
 Core math: numpy only.
 """
 
@@ -242,7 +248,7 @@ def step_forward(x_t, h_prev, c_prev, params: LSTMParams):
     Returns:
         h_t (B, H), c_t (B, H), y_hat_t (B, Y), cache (LSTMStepCache).
     """
-    z_t = x_t @ params.W_x.T + h_prev @ params.W_h.T + params.b  # (4H,) pre-activations
+    z_t = x_t @ params.W_x.T + h_prev @ params.W_h.T + params.b  # (B, 4H) pre-activations
     i_t, f_t, g_t, o_t = gates(z_t)  # (L1)-(L4)
     c_t = f_t * c_prev + i_t * g_t  # (L5): keep part of the old cell, add part of the candidate
     tanh_c_t = np.tanh(c_t)
@@ -326,7 +332,7 @@ class LSTMTrace(NamedTuple):
 
     h, c (T+1, B, H) with h[0] = h_0, c[0] = c_0; gates (T+1, B, 4H) holding i, f, g, o side by
     side (row 0 NaN; the properties i, f, g, o are views of the blocks); tanh_c (T+1, B, H)
-    = tanh(c_t); logits, y_hat (T+1, B, Y) (row 0 NaN); xs (T, B, X).
+    = tanh(c_t) (row 0 NaN); logits, y_hat (T+1, B, Y) (row 0 NaN); xs (T, B, X).
     """
 
     h: np.ndarray
@@ -525,9 +531,11 @@ def bptt(params: LSTMParams, xs, targets, h0=None, c0=None):
 def _step_blocks(params: LSTMParams, trace: LSTMTrace, t: int):
     """The four blocks of ds_t/ds_{t-1} at step t, each (B, H, H), numerator layout.
 
-    dc_t/dh_{t-1} = diag(c_{t-1} f') W_hf + diag(g_t i') W_hi + diag(i_t g') W_hg   (through z_t)
+    With W_h^(f) = W_h[block("f")] etc., sigma' = sigma (1 - sigma) and tanh' = 1 - tanh^2:
+    dc_t/dh_{t-1} = diag(c_{t-1} f_t (1 - f_t)) W_h^(f) + diag(g_t i_t (1 - i_t)) W_h^(i)
+                    + diag(i_t (1 - g_t^2)) W_h^(g)                                  (through z_t)
     dc_t/dc_{t-1} = diag(f_t)                                                      (the carousel)
-    dh_t/dh_{t-1} = diag(tanh(c_t) o') W_ho + diag(o_t tanh'(c_t)) dc_t/dh_{t-1}
+    dh_t/dh_{t-1} = diag(tanh(c_t) o_t (1 - o_t)) W_h^(o) + diag(o_t tanh'(c_t)) dc_t/dh_{t-1}
     dh_t/dc_{t-1} = diag(o_t tanh'(c_t) f_t)
     """
     H = params.n_hidden

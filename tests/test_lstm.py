@@ -353,3 +353,20 @@ def test_gate_explorer_redraws_what_gradient_profiles_computes():
     for line, key in zip(lines, ("rnn", "lstm_h", "lstm_c")):
         np.testing.assert_array_equal(line.get_ydata(), expected[key])
     assert "forget bias 2" in ex.figure.axes[0].get_title()
+
+
+def test_measured_decay_is_slower_than_the_most_open_unit_which_is_slower_than_the_mean_gate():
+    # Notebook 08's explanation of why dL_T/dc_k decays more slowly than log10(mean f_t) per step:
+    # the diagonal product follows its most open unit, and the gate paths slow the decay further.
+    T, H = 60, 16
+    xs, _, _ = tasks.remember_first(T, 8, np.random.default_rng(0))
+
+    def per_step(y):
+        return (y[T] - y[10]) / (T - 10)
+
+    for fb in (0.0, 1.0, 2.0):
+        measured = per_step(lstm.gradient_profiles(T, H, 8, forget_bias=fb, seed=0)["lstm_c"])
+        f = lstm.forward(lstm.init_lstm_params(7, H, 3, seed=0, forget_bias=fb), xs).f[1:]
+        logs = np.concatenate([np.zeros((1, 8, H)), np.cumsum(np.log10(f[::-1]), axis=0)])
+        most_open = per_step(np.median(logs.max(axis=2), axis=1))
+        assert np.log10(f.mean()) < most_open < measured, (fb, np.log10(f.mean()), most_open, measured)
