@@ -22,7 +22,7 @@ import numpy as np
 
 from ._checks import check_int
 
-__all__ = ["ngram_counts", "witten_bell", "ngram_loss"]
+__all__ = ["ngram_counts", "witten_bell", "ngram_log_probs", "ngram_loss"]
 
 
 def _check_ids(name: str, ids, V: int, min_size: int) -> np.ndarray:
@@ -76,18 +76,26 @@ def witten_bell(counts: list[dict], context) -> np.ndarray:
     return p
 
 
-def ngram_loss(train_ids, test_ids, V: int, order: int) -> float:
-    """Loss per character (nats) on test_ids of a Witten-Bell n-gram model counted on train_ids.
+def ngram_log_probs(train_ids, test_ids, V: int, order: int) -> np.ndarray:
+    """ln P(test[t] | the up to n - 1 test characters before it), t = 1 .. M - 1: (M - 1,) log-probabilities.
 
-    train_ids (N,), test_ids (M,) ids in 0..V-1, M >= 2; order n >= 1.
-    Returns -(1/(M-1)) sum_{t>=1} ln P(test[t] | test[t-n+1 .. t-1]): the same targets as
-    `train.char_loss` (every character of the test text but the first, read from its start, so
-    the first positions see shorter contexts). order=1 is the smoothed unigram model.
+    train_ids (N,), test_ids (M,) ids in 0..V-1, M >= 2; order n >= 1. The model is counted on
+    train_ids (`ngram_counts`) and evaluated with `witten_bell`. The targets are those of
+    `train.char_loss`: every character of the test text but the first, read from its start, so
+    the first positions see shorter contexts.
     """
     V = check_int("V", V, 1)
     order = check_int("order", order, 1)
     train_ids = _check_ids("train_ids", train_ids, V, 1)
     test = _check_ids("test_ids", test_ids, V, 2).tolist()
     counts = ngram_counts(train_ids, V, order)
-    logp = [np.log(witten_bell(counts, test[max(0, t - order + 1):t])[test[t]]) for t in range(1, len(test))]
-    return -float(np.mean(logp))
+    return np.log([witten_bell(counts, test[max(0, t - order + 1):t])[test[t]] for t in range(1, len(test))])
+
+
+def ngram_loss(train_ids, test_ids, V: int, order: int) -> float:
+    """Loss per character (nats) on test_ids of a Witten-Bell n-gram model counted on train_ids.
+
+    -(1/(M-1)) sum_t ln P(test[t] | test[t-n+1 .. t-1]), the mean of `ngram_log_probs`; comparable
+    with `train.char_loss` on the same test text. order=1 is the smoothed unigram model.
+    """
+    return -float(np.mean(ngram_log_probs(train_ids, test_ids, V, order)))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from . import remedies, tasks, train
+from . import ngram, remedies, tasks, train
 
 __all__ = [
     "truncation_figure",
@@ -162,10 +163,13 @@ def init_figure(curves: dict, T: int, zoom: int = 20):
 
 
 def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | None = None):
-    """Success rate (accuracy >= threshold) and accuracies at step T against the span T, per setup.
+    """Success rate (accuracy >= threshold) with its 95% Wilson interval, and accuracies at step T,
+    against the span T, per setup.
 
     Ts (n,); accuracies maps a setup name (e.g. "Gaussian init") to an array (n, seeds).
-    title: the left panel's title (state the finding); a neutral one if None.
+    The interval is `tasks.wilson_interval(successes, seeds)`: with 10 seeds, 10 of 10 still
+    allows a rate of 0.72 and 0 of 10 one of 0.28. title: the left panel's title (state the
+    finding); a neutral one if None.
     """
     Ts = np.asarray(Ts)
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
@@ -173,8 +177,12 @@ def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | No
     for i, (name, acc) in enumerate(accuracies.items()):
         acc = np.asarray(acc)
         color, marker = f"C{i}", "os^D"[i % 4]
-        axs[0].plot(Ts, np.mean(acc >= threshold, axis=1), marker=marker, color=color, label=name)
         offset = (i - (n - 1) / 2) * 0.35  # side by side, so dots of different setups do not hide each other
+        wins = np.sum(acc >= threshold, axis=1)
+        low, high = tasks.wilson_interval(wins, acc.shape[1])
+        rate = wins / acc.shape[1]
+        axs[0].errorbar(Ts + offset, rate, yerr=[rate - low, high - rate], marker=marker, color=color, ls=":",
+                        capsize=4, label=f"{name} ({acc.shape[1]} seeds, 95% Wilson interval)")
         for j in range(acc.shape[1]):
             axs[1].plot(Ts + offset, acc[:, j], marker, color=color, alpha=0.7, label=name if j == 0 else None)
     axs[0].set(xlabel="dependency span $T$", ylabel=f"success rate (accuracy $\\geq$ {threshold:g})",
@@ -182,9 +190,9 @@ def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | No
     axs[1].axhline(0.5, color="0.5", ls="--", label="chance")
     axs[1].set(xlabel="dependency span $T$", ylabel="accuracy at step $T$", ylim=(0.35, 1.05),
                title="one dot per seed: a run either learns the latch or stays at chance")
-    for ax in axs:
+    for ax, loc in zip(axs, ("lower left", "best")):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc=loc)
     return fig
 
 
@@ -258,10 +266,11 @@ def clipping_figure(results: dict | None = None, title: str | None = None):
 
 
 def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = None, window: int = 20,
-                     title: str | None = None):
+                     title: str | None = None, ngrams: dict | None = None):
     """Per-character training loss of the char-RNN (raw and moving average), the held-out loss
     (history["eval_step"], history["eval"] when present), the uniform baseline ln V and, if
-    given, the bigram baseline. title: state the finding."""
+    given, the bigram baseline and further n-gram baselines: ngrams maps n to the held-out
+    loss of the n-gram model (`ngram.ngram_loss`), one dotted line each. title: state the finding."""
     loss = np.asarray(history["loss"])
     fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
     ax.plot(np.arange(1, loss.size + 1), loss, color="0.75", lw=0.8, label="training chunk, per update")
@@ -273,9 +282,14 @@ def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = N
     ax.axhline(baseline, color="C3", ls="--", label=r"uniform guess $\ln V$")
     if bigram is not None:
         ax.axhline(bigram, color="C4", ls=":", lw=1.5, label="bigram counts, held-out")
+    for i, (n, loss_n) in enumerate(sorted((ngrams or {}).items())):
+        ax.axhline(loss_n, color=f"C{5 + i}", ls=":", lw=1.5, label=f"{n}-gram counts, held-out ({loss_n:.2f})")
     if title is None and "eval" in history:
-        title = f"held-out loss {history['eval'][-1]:.2f} nats per character" + (
-            f", below the bigram's {bigram:.2f}" if bigram is not None and history["eval"][-1] < bigram else "")
+        final = history["eval"][-1]
+        beaten_by = [n for n, v in sorted((ngrams or {}).items()) if v < final]  # n-grams that beat the RNN
+        title = f"held-out loss {final:.2f} nats per character" + (
+            f", below the bigram's {bigram:.2f}" if bigram is not None and final < bigram else "") + (
+            f";\nthe {beaten_by[0]}-gram counts do better ({ngrams[beaten_by[0]]:.2f})" if beaten_by else "")
     ax.set(xlabel="update (one chunk of every stream)", ylabel="loss per character (nats)",
            title=title or "training loss")
     ax.grid(alpha=0.3)
@@ -283,12 +297,13 @@ def char_loss_figure(history: dict, baseline: float, *, bigram: float | None = N
     return fig
 
 
-def text_activation_figure(text: str, activations, titles, *, width: int = 64, cmap: str = "RdBu_r"):
+def text_activation_figure(text: str, activations, titles, *, width: int = 64, cmap: str = "RdBu_r",
+                           cbar_label: str = "unit's $h_t$"):
     """Characters of `text` on coloured backgrounds: red where a unit's h is near +1, blue near -1.
 
     activations (n_units, len(text)) values in [-1, 1], one row per unit; titles (n_units,).
     Each character is drawn black or white, whichever contrasts more with its background
-    (relative luminance above or below 0.5).
+    (relative luminance above or below 0.5). One colour bar (label cbar_label) maps colour to value.
     """
     acts = np.atleast_2d(activations)
     n_rows = -(-len(text) // width)
@@ -305,6 +320,7 @@ def text_activation_figure(text: str, activations, titles, *, width: int = 64, c
                     family="monospace", fontsize=8, color="black" if luminance > 0.5 else "white")
         ax.set(xlim=(0, width), ylim=(-n_rows, 0), title=title)
         ax.axis("off")
+    fig.colorbar(ScalarMappable(norm, colormap), ax=axs[:, 0], label=cbar_label, shrink=0.8, pad=0.01)
     return fig
 
 
@@ -335,7 +351,8 @@ def _cliff():
 def _char_loss():
     _, history, vocab, train_ids, heldout_ids = char_rnn_experiment()
     V = len(vocab)
-    return char_loss_figure(history, baseline=float(np.log(V)), bigram=train.bigram_loss(train_ids, heldout_ids, V))
+    counts = {n: ngram.ngram_loss(train_ids, heldout_ids, V, n) for n in range(2, 6)}  # as in notebook 07
+    return char_loss_figure(history, baseline=float(np.log(V)), bigram=counts.pop(2), ngrams=counts)
 
 
 def _clipping():

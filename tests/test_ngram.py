@@ -52,6 +52,7 @@ def test_loss_by_hand():
     # order 1 ignores the context: the smoothed unigram
     expected1 = -(np.log(4 / 9) + np.log(1 / 9)) / 2
     assert np.isclose(ngram.ngram_loss(ABAB, [0, 1, 2], 3, 1), expected1, rtol=1e-14)
+    assert np.allclose(ngram.ngram_log_probs(ABAB, [0, 1, 2], 3, 2), np.log([22 / 27, 1 / 18]), rtol=1e-14)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 5])
