@@ -151,7 +151,10 @@ def test_norm_clipping_keeps_direction_and_caps_norm(seed, theta):
     clipped, norm = remedies.clip_by_norm(g, theta)
     assert isinstance(clipped, rnnlib.RNNParams)
     assert np.isclose(norm, remedies.global_norm(g))
-    assert remedies.global_norm(clipped) <= theta * (1 + 1e-12) or np.isclose(remedies.global_norm(clipped), norm)
+    if norm >= theta:   # clipped: the norm becomes theta exactly (to rounding), not merely <= theta
+        assert np.isclose(remedies.global_norm(clipped), theta, rtol=1e-12)
+    else:               # below the threshold the gradient is returned unchanged
+        assert all(np.array_equal(a, b) for a, b in zip(clipped, g))
     assert np.isclose(remedies.cosine(clipped, g), 1.0, atol=1e-12)
 
 

@@ -192,6 +192,8 @@ def test_figures_dict_functions_return_figures():
     # text colour follows the background: white on the saturated ends (+1, -1), ink on the pale middle (0)
     colors = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
     assert colors["c"] == "white" and colors["d"] == "white" and colors["⏎"] == diagrams.INK
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 1 and bars[0].get_ylim() == (-1.0, 1.0), "one colour bar from -1 to +1"
     plt.close(fig)
 
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .. import remedies
+from .. import remedies, tasks
 from ..examples import clipping_experiment  # re-exported: notebook 06 calls rp.clipping_experiment
 
 __all__ = [
@@ -161,10 +161,13 @@ def init_figure(curves: dict, T: int, zoom: int = 20):
 
 
 def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | None = None):
-    """Success rate (accuracy >= threshold) and accuracies at step T against the span T, per setup.
+    """Success rate (accuracy >= threshold) with its 95% Wilson interval, and accuracies at step T,
+    against the span T, per setup.
 
     Ts (n,); accuracies maps a setup name (e.g. "Gaussian init") to an array (n, seeds).
-    title: the left panel's title (state the finding); a neutral one if None.
+    The interval is `tasks.wilson_interval(successes, seeds)`: with 10 seeds, 10 of 10 still
+    allows a rate of 0.72 and 0 of 10 one of 0.28. title: the left panel's title (state the
+    finding); a neutral one if None.
     """
     Ts = np.asarray(Ts)
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
@@ -172,8 +175,12 @@ def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | No
     for i, (name, acc) in enumerate(accuracies.items()):
         acc = np.asarray(acc)
         color, marker = f"C{i}", "os^D"[i % 4]
-        axs[0].plot(Ts, np.mean(acc >= threshold, axis=1), marker=marker, color=color, label=name)
         offset = (i - (n - 1) / 2) * 0.35  # side by side, so dots of different setups do not hide each other
+        wins = np.sum(acc >= threshold, axis=1)
+        low, high = tasks.wilson_interval(wins, acc.shape[1])
+        rate = wins / acc.shape[1]
+        axs[0].errorbar(Ts + offset, rate, yerr=[rate - low, high - rate], marker=marker, color=color, ls=":",
+                        capsize=4, label=f"{name} ({acc.shape[1]} seeds, 95% Wilson interval)")
         for j in range(acc.shape[1]):
             axs[1].plot(Ts + offset, acc[:, j], marker, color=color, alpha=0.7, label=name if j == 0 else None)
     axs[0].set(xlabel="dependency span $T$", ylabel=f"success rate (accuracy $\\geq$ {threshold:g})",
@@ -181,9 +188,9 @@ def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | No
     axs[1].axhline(0.5, color="0.5", ls="--", label="chance")
     axs[1].set(xlabel="dependency span $T$", ylabel="accuracy at step $T$", ylim=(0.35, 1.05),
                title="one dot per seed: a run either learns the latch or stays at chance")
-    for ax in axs:
+    for ax, loc in zip(axs, ("lower left", "best")):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc=loc)
     return fig
 
 
