@@ -390,16 +390,13 @@ def omega_signals(params: RNNParams, xs, targets, h0=None, activation: str = "ta
     xs (T, B, X), targets (T, B), h0 (B, H) or None -> OmegaSignals of two (T, B, H) arrays.
     delta_t is per example (not divided by B); Omega only uses its direction.
     """
-    params = check_params(params)
-    xs = check_xs(xs, params)
-    T, B, _ = xs.shape
-    targets = check_targets(targets, T, B, params.n_out)
-    return _omega_signals(params, forward(params, xs, h0, activation), targets)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    return _omega_signals(params, _forward(params, xs, h0, f), targets)
 
 
 def _omega_signals(params: RNNParams, trace, targets) -> OmegaSignals:
     T, B, _ = trace.xs.shape
-    f = get_activation(trace.activation)
+    f = trace.activation
     dlogits = trace.y_hat[1:].copy()
     dlogits[np.arange(T)[:, None], np.arange(B)[None, :], targets] -= 1.0  # dL_t/dlogits_t per example
     dh_out = dlogits @ params.W_yh
@@ -461,8 +458,9 @@ def omega(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", bou
     `omega_signals` followed by `omega_from_signals`; see there for the formula and for which
     terms are held constant. Introduced in notebook 08.
     """
-    params = check_params(params)
-    return omega_from_signals(params.W_hh, omega_signals(params, xs, targets, h0, activation), bound)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    bound = check_positive("bound", bound)
+    return omega_from_signals(params.W_hh, _omega_signals(params, _forward(params, xs, h0, f), targets), bound)
 
 
 def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation: str = "tanh"):
@@ -471,12 +469,10 @@ def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation
     The loss returned is L alone (the cross-entropy, as `rnnlib.bptt`); alpha >= 0 weighs Omega.
     With alpha = 0 the gradients are `rnnlib.bptt`'s exactly.
     """
-    params = check_params(params)
-    alpha = float(alpha)
-    if not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
-    trace = forward(params, xs, h0, activation)  # one forward pass for both
-    loss, grads, _ = backward(params, trace, targets)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    alpha = check_nonnegative("alpha", alpha)
+    trace = _forward(params, xs, h0, f)  # one forward pass for both
+    loss, grads, _ = _backward(params, trace, targets, None)
     om, d_om = omega_from_signals(params.W_hh, _omega_signals(params, trace, targets))
     if alpha == 0:
         return loss, grads, om
