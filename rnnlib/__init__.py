@@ -11,12 +11,16 @@ is step t, h[0] = h_0) is stated once, in `rnnlib.core`.
     gradcheck    finite differences
     analysis     the BPTT gradient by (t, k); the bound line
     jacobians    long Jacobian products as log-norms
-    spectra      eigenvalues and the fate of dh_t/dh_0 (notebook 05)
-    remedies     truncation, clipping, initialization
+    spectra      eigenvalues and the fate of dh_t/dh_0; the explorer's model and presets (notebook 05)
+    remedies     truncation, clipping, initialization, Pascanu's regularizer Omega
     train        optimizers, text data, training loops, sampling
-    tasks        the long-range task
+    tasks        the long-range task, its training runs, Wilson intervals
+    ngram        smoothed character n-gram baselines (notebook 07)
+    lstm         the LSTM, its gradients and Jacobians (notebook 08)
+    exercises    the checkers of the "Build it yourself" sections
     examples     the models and experiments behind the figures
-    plots/       diagrams, gradients, explorer, remedies, training figures; figures (the command)
+    plots/       diagrams, gradients, explorer (widget) and explorer_figure, remedies, training and
+                 lstm figures; figures (the command)
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation

@@ -26,6 +26,8 @@ Core math: numpy only.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .activations import get_activation
@@ -367,10 +369,8 @@ def gradient_descent_path(w0: float, b0: float, lr: float, n_steps: int, *, clip
 # does not return, so `omega_signals` carries it back itself (the same recurrence as
 # rnnlib.core.backward's full-BPTT loop; the forward pass is rnnlib.forward's).
 
-from typing import NamedTuple  # noqa: E402  (this section is appended to the module)
 
-__all__ += ["OmegaSignals", "omega_signals", "omega_from_signals", "omega", "bptt_omega",
-            "run_remember_first_omega"]
+__all__ += ["OmegaSignals", "omega_signals", "omega_from_signals", "omega", "bptt_omega"]
 
 
 class OmegaSignals(NamedTuple):
@@ -477,33 +477,3 @@ def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation
     if alpha == 0:
         return loss, grads, om
     return loss, grads._replace(W_hh=grads.W_hh + alpha * d_om), om
-
-
-def run_remember_first_omega(T: int, seed: int, alpha: float, *, n_hidden: int = 16, n_steps: int = 200,
-                             batch: int = 32, lr: float = 0.01, clip_norm=None, kind: str = "gaussian",
-                             spectral_radius: float = 1.0, n_test: int = 500):
-    """`rnnlib.tasks.run_remember_first` with Omega: the same data, initialization and Adam budget.
-
-    Each update uses `bptt_omega(..., alpha)` (alpha = 0 reproduces run_remember_first exactly),
-    then optional norm clipping. Returns (accuracy at step T on n_test held-out sequences,
-    history {"loss", "omega", "grad_norm"} per update, params). Notebook 08.
-    """
-    from .tasks import last_step_accuracy, remember_first
-    from .train import Adam
-
-    rng = np.random.default_rng(seed)
-    n_symbols, n_distractors = 2, 4
-    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
-    params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
-    optimizer = Adam(lr)
-    hist = {k: np.empty(n_steps) for k in ("loss", "omega", "grad_norm")}
-    for i in range(n_steps):
-        xs, targets, _ = remember_first(T, batch, rng)
-        hist["loss"][i], grads, hist["omega"][i] = bptt_omega(params, xs, targets, alpha)
-        if clip_norm is not None:
-            grads, hist["grad_norm"][i] = clip_by_norm(grads, clip_norm)
-        else:
-            hist["grad_norm"][i] = global_norm(grads)
-        params = optimizer.step(params, grads)
-    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
-    return last_step_accuracy(params, xs, targets), hist, params

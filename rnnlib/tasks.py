@@ -14,12 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_generator, check_int, check_int_array, check_positive
-from .containers import RNNParams
+from . import remedies
+from .containers import RNNParams, global_norm
 from .core import forward
 from .remedies import init_rnn
 from .train import Adam, train_on_batches
 
-__all__ = ["remember_first", "last_step_accuracy", "run_remember_first", "wilson_interval"]
+__all__ = ["remember_first", "last_step_accuracy", "run_remember_first", "run_remember_first_omega", "wilson_interval"]
 
 BLANK = 0  # output class for "nothing to report yet"
 
@@ -94,3 +95,30 @@ def wilson_interval(successes, n, z: float = 1.96):
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def run_remember_first_omega(T: int, seed: int, alpha: float, *, n_hidden: int = 16, n_steps: int = 200,
+                             batch: int = 32, lr: float = 0.01, clip_norm=None, kind: str = "gaussian",
+                             spectral_radius: float = 1.0, n_test: int = 500):
+    """`run_remember_first` with Pascanu's Omega: the same data, initialization and Adam budget.
+
+    Each update uses `remedies.bptt_omega(..., alpha)` (alpha = 0 reproduces run_remember_first exactly),
+    then optional norm clipping. Returns (accuracy at step T on n_test held-out sequences,
+    history {"loss", "omega", "grad_norm"} per update, params). Notebook 08.
+    """
+    rng = np.random.default_rng(seed)
+    n_symbols, n_distractors = 2, 4
+    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
+    params = remedies.init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
+    optimizer = Adam(lr)
+    hist = {k: np.empty(n_steps) for k in ("loss", "omega", "grad_norm")}
+    for i in range(n_steps):
+        xs, targets, _ = remember_first(T, batch, rng)
+        hist["loss"][i], grads, hist["omega"][i] = remedies.bptt_omega(params, xs, targets, alpha)
+        if clip_norm is not None:
+            grads, hist["grad_norm"][i] = remedies.clip_by_norm(grads, clip_norm)
+        else:
+            hist["grad_norm"][i] = global_norm(grads)
+        params = optimizer.step(params, grads)
+    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
+    return last_step_accuracy(params, xs, targets), hist, params

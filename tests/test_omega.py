@@ -91,7 +91,7 @@ def test_bptt_omega_adds_alpha_times_the_omega_gradient_to_W_hh_only():
 
 def test_run_with_alpha_zero_reproduces_run_remember_first():
     acc0, hist0, p0 = tasks.run_remember_first(6, 3, n_steps=30)
-    acc, hist, p = remedies.run_remember_first_omega(6, 3, 0.0, n_steps=30)
+    acc, hist, p = tasks.run_remember_first_omega(6, 3, 0.0, n_steps=30)
     assert acc == acc0
     np.testing.assert_array_equal(hist["loss"], hist0["loss"])
     for a, b in zip(p, p0):
