@@ -17,3 +17,10 @@ def _not_the_ping_notice(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger("tornado.general").addFilter(_not_the_ping_notice)
+
+# Voila (pinned for `make explorer`, which runs it as its own server) also registers a server
+# extension that every Jupyter Server in the environment loads; inside JupyterLab it only adds a
+# /voila route the series does not use, and on start-up it reads the deprecated ServerApp.token
+# setting, which prints a DeprecationWarning in the learner's terminal. `make lab` leaves it off.
+c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
+c.ServerApp.jpserver_extensions = {"voila.server_extension": False}
