@@ -297,10 +297,12 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
             a[1 : n + 1] = rows_a
             h[1 : n + 1] = rows_h
         return h, a
+    bounded = f.name in ("tanh", "sigmoid") and escape >= 1.0  # |h_t| <= 1: no escape to look for
     for t in range(1, T + 1):
-        a[t] = W @ h[t - 1] + u  # a_t = W h_{t-1} + u
-        h[t] = f(a[t])  # h_t = f(a_t)
-        if np.max(np.abs(h[t])) > escape:
+        a_t = np.matmul(W, h[t - 1], out=a[t])
+        a_t += u  # a_t = W h_{t-1} + u
+        h[t] = f(a_t)  # h_t = f(a_t)
+        if not bounded and np.abs(h[t]).max() > escape:
             break
     return h, a
 
