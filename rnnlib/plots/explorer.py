@@ -193,6 +193,8 @@ class EigenvalueExplorer:
         F.style_fprime_axes(ax_f, 100)
         F.style_eig_axes(ax_e)
         F.style_ellipse_axes(ax_c)
+        for ax in (ax_e, ax_h, ax_c):  # titles at the top edge, where matplotlib would put them anyway (no
+            ax.set_title(ax.get_title(), fontsize=10, y=1.0)  # ticks above): it skips measuring the tick labels
         self._range_square = F.range_square(ax_h)
         anim = dict(animated=True)
         C = F.COLORS
