@@ -446,6 +446,8 @@ def log_singular_values_at(profile: GradientProfile, t: int) -> np.ndarray:
 
     sigma_max and sigma_min of the product are the semi-axes of the ellipse into which it maps
     the unit sphere (the explorer's fourth panel). All NaN after an escape; -inf for a zero one.
+    Exact means to rounding relative to the largest: a singular value below about 1e-16 sigma_max
+    (a long contracting product of H > 2 factors) is rounding noise, and its digits are not meaningful.
     """
     t = check_int("t", t, 0, profile.T, high_name="T")
     s = np.linalg.svd(profile.products[t], compute_uv=False) if np.isfinite(profile.log_scales[t]) else None

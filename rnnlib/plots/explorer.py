@@ -26,10 +26,11 @@ the controls move. An exception inside a callback is caught and shown in red und
 
 Speed: the figure is built once. An update sets the artists' data and redraws only them over a
 cached background (blitting), then encodes the canvas as PNG. The backgrounds (the axes, and the
-t axes over them) are cached per box of the state panel, matrix size and T (see `_render`). Text that changes with the
-controls (the title line, the notes) is written onto the finished frame by Pillow, much faster
-than Agg's text. The profile is cached, so moving the scrubber t redraws without recomputing.
-`benchmarks/bench_explorer.py` measures every control.
+t axes over them) are cached per box of the state panel, kind of state labels (h_t or principal
+components) and T (see `_render`). Text that changes with the controls (the title line, the notes)
+is written onto the finished frame by Pillow, much faster than Agg's text. Recent profiles are
+cached (up to CACHED_PROFILE_BYTES), so moving the scrubber t, or going back to a preset, redraws
+without recomputing. `benchmarks/bench_explorer.py` measures every control.
 
 Tests drive it without a browser: set `explorer.controls[name].value` and read `explorer.lines`,
 `explorer.texts`, `explorer.verdict`, `explorer.profile`, `explorer.error`.
