@@ -101,15 +101,16 @@ def main():
         every += times
 
     assert not explorer.errors, explorer.errors  # a callback that raised would time nothing
-    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS") or "default"
     print(f"Eigenvalue explorer: one update (compute + blit + PNG), {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
-          f"OpenBLAS threads: {threads}")
+          f"{os.cpu_count()} cores, load average (1 min) {load_start:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end, OpenBLAS threads: {threads}")
     print(f"first draw (right after import) {first:.0f} ms wall, {first_cpu:.0f} ms CPU; a second build {second:.0f} ms "
           f"wall, {second_cpu:.0f} ms CPU; target <= {FIRST_DRAW_TARGET_MS:.0f} ms: "
           f"{'met' if first <= FIRST_DRAW_TARGET_MS else 'NOT met'} by wall time, "
           f"{'met' if first_cpu <= FIRST_DRAW_TARGET_MS else 'NOT met'} by CPU time")
-    print(f"{'control':<13}{'f':<9}{'moves':>6}{'median ms':>11}{'p90 ms':>9}{'max ms':>9}{'median CPU ms':>15}  goal (wall / CPU)")
+    print(f"{'control':<13}{'f':<9}{'moves':>6}{'median ms':>11}{'p90 ms':>9}{'max ms':>9}{'median CPU ms':>15}"
+          "  goal (wall / CPU)")
     for name, f, times in rows:
         ms = np.array(times) * 1e3
         wall, cpu = ms[:, 0], ms[:, 1]

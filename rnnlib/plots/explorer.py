@@ -309,7 +309,8 @@ class EigenvalueExplorer:
             if key not in self._profiles:
                 p = explorer_profile(**s)
                 self._profiles[key] = (p, F.state_xy(p), verdict(p))
-                while len(self._profiles) > 1 and sum(c[0].products.nbytes for c in self._profiles.values()) > CACHED_PROFILE_BYTES:
+                while len(self._profiles) > 1 and sum(
+                        c[0].products.nbytes for c in self._profiles.values()) > CACHED_PROFILE_BYTES:
                     del self._profiles[next(iter(self._profiles))]  # the oldest first, never the newest
             self.profile, self._xy, self.verdict = self._profiles[key]
             self._profile_key = key
