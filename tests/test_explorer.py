@@ -339,3 +339,21 @@ def test_a_slider_snapping_to_its_step_is_not_a_move(ex):
     assert ex.controls["preset"].value == "non-normal transient" and ex.png == before
     ex.controls["r1"].value = 0.96
     assert ex.controls["preset"].value == E.CUSTOM and ex.png != before
+
+
+def test_recent_profiles_are_reused_and_the_cache_is_bounded(ex, monkeypatch):
+    calls = []
+    real = E.explorer_profile
+    monkeypatch.setattr(E, "explorer_profile", lambda **s: calls.append(s) or real(**s))
+    ex.set(preset="vanishing")
+    ex.set(preset="exploding")
+    first, computed = ex.profile, len(calls)
+    ex.set(preset="vanishing")
+    ex.set(preset="exploding")
+    assert len(calls) == computed and ex.profile is first, "going back to recent settings recomputes nothing"
+    assert ex.verdict == S.verdict(S.explorer_profile(**S.explorer_settings(**S.PRESETS["exploding"].settings)))
+    for r1 in (0.5, 0.6):  # two 64 x 64 profiles of 33 MB each: only the newest stays
+        ex.set(kind="random", size=64, T=1000, r1=r1)
+    sizes = [p.products.nbytes for p, _, _ in ex._profiles.values()]
+    assert len(sizes) == 1 and ex._profiles[next(iter(ex._profiles))][0] is ex.profile
+    assert ex.profile.rho == pytest.approx(0.6)

@@ -252,6 +252,20 @@ def test_sequential_and_prefix_products_agree(H):
         assert np.allclose(10 ** L1[t] * U1[t], explicit, rtol=1e-9, atol=1e-12 * np.abs(explicit).max())
 
 
+@pytest.mark.parametrize("linear", [True, False])
+def test_sequential_diag_products_match_the_stack_of_factors(linear):
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((12, 12)) * 0.4
+    D = None if linear else rng.uniform(0.0, 1.0, (40, 12))
+    J = np.broadcast_to(W, (40, 12, 12)) if linear else D[:, :, None] * W  # diag(d_t) W
+    U1, L1 = S._sequential_products(np.asarray(J))
+    U2, L2 = S._sequential_diag_products(W, D, 40)
+    assert np.allclose(L1, L2, rtol=0, atol=1e-12) and np.allclose(U1, U2, atol=1e-12)
+    D0 = np.ones((40, 12))
+    D0[5, :] = 0.0  # a dead step: the product is exactly 0 from t = 6 on
+    U3, L3 = S._sequential_diag_products(W, D0, 40)
+    assert np.all(L3[6:] == -np.inf) and np.all(U3[6:] == 0) and np.all(np.isfinite(L3[:6]))
+
 def test_singular_values_and_ellipse_of_the_product_match_an_explicit_product():
     W = S.triangular_2x2(0.95, 0.94, 10.0)
     p = S.gradient_profile(W, 300)

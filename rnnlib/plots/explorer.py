@@ -26,10 +26,11 @@ the controls move. An exception inside a callback is caught and shown in red und
 
 Speed: the figure is built once. An update sets the artists' data and redraws only them over a
 cached background (blitting), then encodes the canvas as PNG. The backgrounds (the axes, and the
-t axes over them) are cached per box of the state panel, matrix size and T (see `_render`). Text that changes with the
-controls (the title line, the notes) is written onto the finished frame by Pillow, much faster
-than Agg's text. The profile is cached, so moving the scrubber t redraws without recomputing.
-`benchmarks/bench_explorer.py` measures every control.
+t axes over them) are cached per box of the state panel, kind of state labels (h_t or principal
+components) and T (see `_render`). Text that changes with the controls (the title line, the notes)
+is written onto the finished frame by Pillow, much faster than Agg's text. Recent profiles are
+cached (up to CACHED_PROFILE_BYTES), so moving the scrubber t, or going back to a preset, redraws
+without recomputing. `benchmarks/bench_explorer.py` measures every control.
 
 Tests drive it without a browser: set `explorer.controls[name].value` and read `explorer.lines`,
 `explorer.texts`, `explorer.verdict`, `explorer.profile`, `explorer.error`.
@@ -82,6 +83,9 @@ NOTE_PLACES = {  # note name -> (axes, anchor (x, y) in axes coordinates, horizo
     "ellipse": ("ellipse", (0.03, 0.97), "left", "top"),  # sigma_max, sigma_min of the product at t
 }
 CACHED_LAYERS = 12  # backgrounds kept of each layer (about 1.4 MB each)
+# Recent profiles kept (going back to a preset or an activation recomputes nothing), up to this many
+# bytes of products: dozens of 2 x 2 ones, but a 64 x 64 one with T = 1000 alone holds 33 MB.
+CACHED_PROFILE_BYTES = 40_000_000
 # Two lines of fixed height under the image (story, numbers): the widget keeps its height however
 # the text wraps, and no number is broken across lines ("3.1e-" / "62").
 LINE_CSS = "height:3.2em; line-height:1.6em; overflow:hidden"
@@ -121,6 +125,7 @@ class EigenvalueExplorer:
         self._backgrounds = {}  # cached layers, oldest first (see _render)
         self._t_layers = {}
         self._profile_key = None
+        self._profiles = {}  # settings without t -> (profile, state_xy, verdict), oldest first
         c = self.controls
         row = dict(flex_flow="row wrap", width="100%")
         self.widget = widgets.VBox(
@@ -189,6 +194,8 @@ class EigenvalueExplorer:
         F.style_fprime_axes(ax_f, 100)
         F.style_eig_axes(ax_e)
         F.style_ellipse_axes(ax_c)
+        for ax in (ax_e, ax_h, ax_c):  # titles at the top edge, where matplotlib would put them anyway (no
+            ax.set_title(ax.get_title(), fontsize=10, y=1.0)  # ticks above): it skips measuring the tick labels
         self._range_square = F.range_square(ax_h)
         anim = dict(animated=True)
         C = F.COLORS
@@ -296,12 +303,17 @@ class EigenvalueExplorer:
                                  f"<details><summary>traceback</summary><pre>{html.escape(trace)}</pre></details>")
 
     def _current_profile(self, s: dict):
+        """The profile of these settings (the scrubber t aside), from a small cache of recent ones."""
         key = tuple((k, v) for k, v in s.items() if k != "t")
         if key != self._profile_key:
-            self.profile = explorer_profile(**s)
+            if key not in self._profiles:
+                p = explorer_profile(**s)
+                self._profiles[key] = (p, F.state_xy(p), verdict(p))
+                while len(self._profiles) > 1 and sum(
+                        c[0].products.nbytes for c in self._profiles.values()) > CACHED_PROFILE_BYTES:
+                    del self._profiles[next(iter(self._profiles))]  # the oldest first, never the newest
+            self.profile, self._xy, self.verdict = self._profiles[key]
             self._profile_key = key
-            self._xy = F.state_xy(self.profile)
-            self.verdict = verdict(self.profile)
         return self.profile
 
     def update(self):
@@ -377,7 +389,7 @@ class EigenvalueExplorer:
             "custom: move any control, or pick a preset")
         self.info = " · ".join(F.info_items(p))
         square = p.activation if p.h.shape[1] == 2 and p.activation in F.F_RANGES else None
-        self._render((square, limits, p.h.shape[1], T))
+        self._render((square, limits, p.h.shape[1] > 2, T))
         self.error = None
         self.error_html.value = ""
         self.story_html.value = f'<div style="{LINE_CSS}"><i>{_nowrap(self.story.split(" "), " ")}</i></div>'
@@ -398,16 +410,16 @@ class EigenvalueExplorer:
     def _render(self, layout_key):
         """Blit the animated artists over a cached background, then encode the frame as PNG.
 
-        Two cached layers: the axes without the t axes, keyed by (range square, box of h, H), and on
+        Two cached layers: the axes without the t axes, keyed by (range square, box of h, H > 2), and on
         it the t axes of the two left panels, keyed by T as well. A few of each are kept, so going back
         to a setting (a preset, an activation) does not redraw the axes again.
         """
         canvas = self.figure.canvas
-        square, limits, H, T = layout_key
-        axes_key = (square, limits, H)
+        square, limits, components, T = layout_key
+        axes_key = (square, limits, components)
         t_axes = (self.axes["norm"].xaxis, self.axes["fprime"].xaxis)
         # The axes objects must match the layer blitted under them (limits set the lines' transforms).
-        F.style_h_axes(self.axes["h"], limits, components=H > 2)
+        F.style_h_axes(self.axes["h"], limits, components=components)
         F.show_range(self._range_square, square)
         if axes_key not in self._backgrounds:
             for axis in t_axes:
