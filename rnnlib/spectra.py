@@ -514,7 +514,8 @@ def grows_exponentially(profile: GradientProfile) -> bool:
     """Whether ||dh_t/dh_0|| grows exponentially in t (explodes), not just polynomially.
 
     Linear RNN: exactly when rho(W) > 1, because ||W^t||^(1/t) -> rho (Gelfand's formula); at
-    rho = 1 a Jordan block of size m grows like t^(m-1) (like t for the 2 x 2 explorer), which is polynomial growth (notebook 05, section 4).
+    rho = 1 a Jordan block of size m grows like t^(m-1) (like t for the 2 x 2 explorer), which is
+    polynomial growth (notebook 05, section 4).
     Nonlinear RNN, which has no such formula: judged from the curve L(t) = log10 ||dh_t/dh_0||.
     Exponential growth adds the same amount to L per step at any t; polynomial growth t^k adds
     k log10(2) per doubling of t, so its per-step rise over [T/2, T] is half that over [T/4, T/2].
