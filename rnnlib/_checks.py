@@ -190,19 +190,35 @@ def check_params(params) -> RNNParams:
         raise ValueError(f"params.W_hx: expected shape ({H}, X), got {W_hx.shape}")
     if b_h.shape != (H,):
         raise ValueError(f"params.b_h: expected shape ({H},), got {b_h.shape}")
+    check_output_layer(W_yh, b_y, H)
+    check_finite_fields(RNNParams._fields, (W_hx, W_hh, b_h, W_yh, b_y))
+    return RNNParams(W_hx, W_hh, b_h, W_yh, b_y)
+
+
+def check_output_layer(W_yh: np.ndarray, b_y: np.ndarray, H: int) -> int:
+    """The output layer of any model with H hidden units: W_yh (Y, H), b_y (Y,); returns Y."""
     if W_yh.ndim != 2 or W_yh.shape[1] != H:
         raise ValueError(f"params.W_yh: expected shape (Y, {H}), got {W_yh.shape}")
     Y = W_yh.shape[0]
     if b_y.shape != (Y,):
         raise ValueError(f"params.b_y: expected shape ({Y},) to match W_yh, got {b_y.shape}")
-    for name, p in zip(RNNParams._fields, (W_hx, W_hh, b_h, W_yh, b_y)):
+    return Y
+
+
+def check_finite_fields(names, arrays) -> None:
+    """Every array finite; else a ValueError naming params.<field>."""
+    for name, p in zip(names, arrays):
         if not np.all(np.isfinite(p)):
             raise ValueError(f"params.{name}: expected finite values, got NaN or inf")
-    return RNNParams(W_hx, W_hh, b_h, W_yh, b_y)
 
 
 def check_xs(xs, params: RNNParams) -> np.ndarray:
     """xs (T, B, X) with T, B >= 1 and X = params.n_in, finite -> xs in the dtype of W_hh."""
+    return _check_inputs("xs", check_time_major(xs), params)
+
+
+def check_time_major(xs) -> np.ndarray:
+    """xs as an array of shape (T, B, X) with T, B >= 1 (any model's inputs; X is checked by the caller)."""
     xs = np.asarray(xs)
     if xs.ndim != 3:
         hint = " (for a single sequence use xs[:, None, :])" if xs.ndim == 2 else ""
@@ -210,7 +226,7 @@ def check_xs(xs, params: RNNParams) -> np.ndarray:
     T, B, X = xs.shape
     if T < 1 or B < 1:
         raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
-    return _check_inputs("xs", xs, params)
+    return xs
 
 
 def check_x_t(x_t, params: RNNParams) -> np.ndarray:
@@ -234,15 +250,19 @@ def _check_inputs(name: str, x: np.ndarray, params: RNNParams) -> np.ndarray:
 
 def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
     """h0 (B, H) finite, or None for zeros -> (B, H) in the dtype of W_hh. `name`: h_prev, h_t, ..."""
-    H = params.n_hidden
-    if h0 is None:
-        return np.zeros((B, H), dtype=params.W_hh.dtype)
-    h0 = np.asarray(h0)
-    if h0.shape != (B, H):
-        raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {h0.shape}")
-    if not np.all(np.isfinite(h0)):
+    return check_state(name, h0, B, params.n_hidden, params.W_hh.dtype)
+
+
+def check_state(name: str, s, B: int, H: int, dtype) -> np.ndarray:
+    """A state of any model: s (B, H) finite, or None for zeros -> (B, H) in `dtype`."""
+    if s is None:
+        return np.zeros((B, H), dtype=dtype)
+    s = np.asarray(s)
+    if s.shape != (B, H):
+        raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {s.shape}")
+    if not np.all(np.isfinite(s)):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return h0.astype(params.W_hh.dtype, copy=False)
+    return s.astype(dtype, copy=False)
 
 
 def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:

@@ -41,7 +41,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float, check_int, check_ord, check_positive_int, check_real, check_targets
+from ._checks import (as_float, check_finite_fields, check_int, check_ord, check_output_layer, check_positive_int,
+                      check_real, check_state, check_targets, check_time_major)
 from .core import RNNParams, Trace, logsumexp, softmax
 from .jacobians import _running_products
 
@@ -144,26 +145,14 @@ def check_lstm_params(params) -> LSTMParams:
         raise ValueError(f"params.W_x: expected shape ({4 * H}, X) = (4H, X) for H = {H}, got {W_x.shape}")
     if b.shape != (4 * H,):
         raise ValueError(f"params.b: expected shape ({4 * H},) = (4H,) for H = {H}, got {b.shape}")
-    if W_yh.ndim != 2 or W_yh.shape[1] != H:
-        raise ValueError(f"params.W_yh: expected shape (Y, {H}), got {W_yh.shape}")
-    Y = W_yh.shape[0]
-    if b_y.shape != (Y,):
-        raise ValueError(f"params.b_y: expected shape ({Y},) to match W_yh, got {b_y.shape}")
-    for name, p in zip(LSTMParams._fields, (W_x, W_h, b, W_yh, b_y)):
-        if not np.all(np.isfinite(p)):
-            raise ValueError(f"params.{name}: expected finite values, got NaN or inf")
+    check_output_layer(W_yh, b_y, H)
+    check_finite_fields(LSTMParams._fields, (W_x, W_h, b, W_yh, b_y))
     return LSTMParams(W_x, W_h, b, W_yh, b_y)
 
 
 def _check_xs(xs, params: LSTMParams) -> np.ndarray:
-    xs = np.asarray(xs)
-    if xs.ndim != 3:
-        hint = " (for a single sequence use xs[:, None, :])" if xs.ndim == 2 else ""
-        raise ValueError(f"xs: expected a time-major array (T, B, X) with 3 dimensions, got shape {xs.shape}{hint}")
-    T, B, X = xs.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
-    if X != params.n_in:
+    xs = check_time_major(xs)
+    if xs.shape[-1] != params.n_in:
         raise ValueError(f"xs: expected last dimension X = {params.n_in} (W_x is {params.W_x.shape}), got shape {xs.shape}")
     if not np.all(np.isfinite(xs)):
         raise ValueError("xs: expected finite values, got NaN or inf")
@@ -171,15 +160,7 @@ def _check_xs(xs, params: LSTMParams) -> np.ndarray:
 
 
 def _check_state(name: str, s, B: int, params: LSTMParams) -> np.ndarray:
-    H = params.n_hidden
-    if s is None:
-        return np.zeros((B, H), dtype=params.W_h.dtype)
-    s = np.asarray(s)
-    if s.shape != (B, H):
-        raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return s.astype(params.W_h.dtype, copy=False)
+    return check_state(name, s, B, params.n_hidden, params.W_h.dtype)
 
 
 def init_lstm_params(n_in: int, n_hidden: int, n_out: int, *, seed: int = 0, forget_bias: float = 1.0,
