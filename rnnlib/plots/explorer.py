@@ -59,6 +59,7 @@ from ..spectra import (
     explorer_settings,
     format_pow10,
     log_singular_values_at,
+    product_at,
     unit_circle_image,
     verdict,
 )
@@ -84,7 +85,8 @@ NOTE_PLACES = {  # note name -> (axes, anchor (x, y) in axes coordinates, horizo
 }
 CACHED_LAYERS = 12  # backgrounds kept of each layer (about 1.4 MB each)
 # Recent profiles kept (going back to a preset or an activation recomputes nothing), up to this many
-# bytes of products: dozens of 2 x 2 ones, but a 64 x 64 one with T = 1000 alone holds 33 MB.
+# bytes of products: dozens of 2 x 2 ones, or of 64 x 64 ones with T = 1000 (2.2 MB each: only the
+# products at the norm steps are kept, see `spectra.GradientProfile`).
 CACHED_PROFILE_BYTES = 40_000_000
 # Two lines of fixed height under the image (story, numbers): the widget keeps its height however
 # the text wraps, and no number is broken across lines ("3.1e-" / "62").
@@ -401,7 +403,7 @@ class EigenvalueExplorer:
             major = np.array([1.0, 0.0]) * (10.0 ** (log_s[0] + shift) if np.isfinite(log_s[0]) else 0.0)
             minor = np.array([0.0, 1.0]) * (10.0 ** (log_s[1] + shift) if np.isfinite(log_s[1]) else 0.0)
         else:
-            Uu, _, _ = np.linalg.svd(p.products[t_s])
+            Uu, _, _ = np.linalg.svd(product_at(p, t_s)[0])
             major = Uu[:, 0] * 10.0 ** (log_s[0] + shift)
             minor = Uu[:, 1] * 10.0 ** (log_s[1] + shift)
         self.lines["axis_max"].set_data([0, major[0]], [0, major[1]])
