@@ -359,3 +359,10 @@ def test_recent_profiles_are_reused_and_the_cache_is_bounded(ex, monkeypatch):
     sizes = [p.products.nbytes for p, _, _ in ex._profiles.values()]
     assert len(sizes) == 1 and ex._profiles[next(iter(ex._profiles))][0] is ex.profile
     assert ex.profile.rho == pytest.approx(0.6)
+
+
+def test_png_bytes_is_a_lossless_png():
+    rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb[5:20] = 255  # flat rows, as in a plot
+    back = Image.open(io.BytesIO(E.png_bytes(rgb)))
+    assert back.mode == "RGB" and back.size == (53, 37) and np.array_equal(np.asarray(back), rgb)
