@@ -326,10 +326,14 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
             h[1 : n + 1] = rows_h
         return h, a
     bounded = f.name in ("tanh", "sigmoid") and escape >= 1.0  # |h_t| <= 1: no escape to look for
+    tanh = f.name == "tanh"  # written in place: no temporary per step (the 64 x 64 explorer runs 1000 of them)
     for t in range(1, T + 1):
         a_t = np.matmul(W, h[t - 1], out=a[t])
         a_t += u  # a_t = W h_{t-1} + u
-        h[t] = f(a_t)  # h_t = f(a_t)
+        if tanh:
+            np.tanh(a_t, out=h[t])  # h_t = f(a_t)
+        else:
+            h[t] = f(a_t)  # h_t = f(a_t)
         if not bounded and np.abs(h[t]).max() > escape:
             break
     return h, a
