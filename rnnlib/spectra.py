@@ -45,6 +45,7 @@ __all__ = [
     "verdict",
     "Verdict",
     "VERDICT_WORDS",
+    "product_at",
     "log_singular_values_at",
     "unit_circle_image",
     "principal_components",
@@ -180,28 +181,55 @@ def _sequential_products(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return U, L
 
 
-def _sequential_diag_products(W: np.ndarray, D: np.ndarray | None, T: int) -> tuple[np.ndarray, np.ndarray]:
+def _diag_step(W: np.ndarray, d: np.ndarray | None, P: np.ndarray, out: np.ndarray) -> float:
+    """out = diag(d) W P rescaled to unit Frobenius norm (d None: W P); returns that norm (0: out = 0)."""
+    Q = np.matmul(W, P, out=out)
+    if d is not None:
+        Q *= d[:, None]  # diag(f'(a_t)) W P
+    s = math.sqrt(float(np.vdot(Q, Q)))
+    if s != 0.0:
+        Q *= 1.0 / s
+    return s
+
+
+def _sequential_diag_products(W: np.ndarray, D: np.ndarray | None, T: int,
+                              keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`_sequential_products` of the factors J_t = diag(D[t - 1]) W (D (T, H), or None: J_t = W, linear).
 
     The stack J (T, H, H) is never formed (32 MB at H = 64, T = 1000): each step computes
     diag(d_t) (W P) in place, the same product as (diag(d_t) W) P up to rounding.
+    keep: increasing steps in 0..T whose products are returned (None: all): (U (len(keep), H, H),
+    L (T + 1,)), L at every step. The others are never stored (the 64 x 64 explorer at T = 1000
+    would write 33 MB per update); `product_at` regrows any of them from the nearest kept one.
     """
     H = W.shape[0]
-    U = np.empty((T + 1, H, H))
+    keep = np.arange(T + 1) if keep is None else np.asarray(keep)
+    U = np.empty((len(keep), H, H))
     L = np.empty(T + 1)
     scale = 0.5 * math.log10(H)
-    U[0], L[0] = np.eye(H) / math.sqrt(H), scale
-    for t in range(T):
-        P = np.matmul(W, U[t], out=U[t + 1])
-        if D is not None:
-            P *= D[t][:, None]  # diag(f'(a_t)) W P
-        s = math.sqrt(float(np.vdot(P, P)))
+    P, spare = np.eye(H) / math.sqrt(H), np.empty((H, H))
+    L[0], k = scale, 0
+    if k < len(keep) and keep[k] == 0:
+        U[k], k = P, k + 1
+    Dc = None if D is None else D[:, :, None]
+    matmul, multiply, vdot, sqrt, log10 = np.matmul, np.multiply, np.vdot, math.sqrt, math.log10
+    next_kept = int(keep[k]) if k < len(keep) else -1
+    for t in range(T):  # _diag_step, inlined: at H = 64 the Python around each product costs as much as it
+        Q = matmul(W, P, out=spare)
+        if Dc is not None:
+            multiply(Q, Dc[t], out=Q)  # diag(f'(a_t)) W P
+        s = sqrt(float(vdot(Q, Q)))
+        if s != 0.0:
+            Q *= 1.0 / s
+        P, spare = Q, P
         if s == 0.0:  # an exactly zero product stays zero
-            U[t + 1 :], L[t + 1 :] = 0.0, -math.inf
+            U[k:], L[t + 1 :] = 0.0, -math.inf
             break
-        P *= 1.0 / s
-        scale += math.log10(s)
+        scale += log10(s)
         L[t + 1] = scale
+        if t + 1 == next_kept:
+            U[k], k = P, k + 1
+            next_kept = int(keep[k]) if k < len(keep) else -1
     return U, L
 
 
@@ -298,10 +326,14 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
             h[1 : n + 1] = rows_h
         return h, a
     bounded = f.name in ("tanh", "sigmoid") and escape >= 1.0  # |h_t| <= 1: no escape to look for
+    tanh = f.name == "tanh"  # written in place: no temporary per step (the 64 x 64 explorer runs 1000 of them)
     for t in range(1, T + 1):
         a_t = np.matmul(W, h[t - 1], out=a[t])
         a_t += u  # a_t = W h_{t-1} + u
-        h[t] = f(a_t)  # h_t = f(a_t)
+        if tanh:
+            np.tanh(a_t, out=h[t])  # h_t = f(a_t)
+        else:
+            h[t] = f(a_t)  # h_t = f(a_t)
         if not bounded and np.abs(h[t]).max() > escape:
             break
     return h, a
@@ -318,8 +350,12 @@ class GradientProfile(NamedTuple):
     which a linear state passed the escape threshold, or None.
     fprime (T + 1, H): f'(a_t), row 0 NaN (no step 0), NaN after an escape; all 1 for linear.
     W (H, H): the recurrent matrix.
-    products, log_scales (T + 1, H, H), (T + 1,): dh_t/dh_0 = 10**log_scales[t] products[t], each
-    products[t] of unit Frobenius norm (0 for an exactly zero product); NaN after an escape.
+    log_scales (T + 1,) and products (n, H, H) at the steps product_steps (n,): dh_t/dh_0 =
+    10**log_scales[t] products[i] for t = product_steps[i], each products[i] of unit Frobenius norm
+    (0 for an exactly zero product); log_scales is NaN after an escape, and no product is kept there.
+    For H <= SCAN_MAX_H product_steps = 0..T (or 0..escaped_at): products[t] is the step-t product.
+    For larger H only the norm_steps' products are kept (4 MB instead of 33 MB at H = 64, T = 1000);
+    `product_at(profile, t)` gives any step's, regrown from the nearest kept one.
     norm_steps (n,): the steps t at which log_norm is computed: every step for H <= SCAN_MAX_H;
     for larger H at most NORM_GRID + 3 steps spread over 0..T (a spectral norm of a 64 x 64 matrix
     at each of 1000 steps costs 0.2 s); log_norm is NaN at the other steps.
@@ -340,6 +376,7 @@ class GradientProfile(NamedTuple):
     products: np.ndarray
     log_scales: np.ndarray
     norm_steps: np.ndarray
+    product_steps: np.ndarray
 
     @property
     def T(self) -> int:
@@ -357,7 +394,7 @@ def _rate_line(log_rate: float, T: int) -> np.ndarray:
 
 
 SCAN_MAX_H = 8  # up to this size the prefix scan is faster than one product at a time, and every step gets a norm
-NORM_GRID = 128  # beyond it, spectral norms at about this many steps
+NORM_GRID = 64  # beyond it, spectral norms at about this many steps: one per 5 pixels of the ~300-pixel norm panel
 
 
 def _norm_grid(n: int) -> np.ndarray:
@@ -396,27 +433,23 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
         # f' needs the state; after an escape (relu) there is none: the curve stops there (NaN).
         n = T if escaped_at is None else escaped_at
         fprime[1 : n + 1] = f.derivative(a[1 : n + 1], h[1 : n + 1])  # f'(a_t), (n, H)
-    if H <= SCAN_MAX_H:
-        J = np.broadcast_to(W, (T, H, H)) if f.name == "linear" else fprime[1 : n + 1, :, None] * W  # diag(f'(a_t)) W
-        U, L = _prefix_products(np.asarray(J))
-    else:  # one product at a time, without forming the stack of factors
-        U, L = _sequential_diag_products(W, None if f.name == "linear" else fprime[1 : n + 1], n)
-    if n == T:
-        products, log_scales = U, L
-    else:  # an escaped state: no products after it
-        products, log_scales = np.full((T + 1, H, H), np.nan), np.full(T + 1, np.nan)
-        products[: n + 1], log_scales[: n + 1] = U, L
+    D = None if f.name == "linear" else fprime[1 : n + 1]  # diag(f'(a_t)) W, t = 1..n
     log_norm = np.full(T + 1, np.nan)
     if H <= SCAN_MAX_H:
+        J = np.broadcast_to(W, (T, H, H)) if D is None else D[:, :, None] * W
+        U, L = _prefix_products(np.asarray(J))
         steps = np.arange(n + 1)
         log_norm[: n + 1] = _log_norms(U, L)
-    else:  # sigma_max^2 = the largest eigenvalue of U^T U, at the grid steps only
+    else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
         steps = _norm_grid(n)
-        Us = U[steps]
-        top = np.linalg.eigvalsh(np.swapaxes(Us, 1, 2) @ Us)[:, -1]
+        U, L = _sequential_diag_products(W, D, n, keep=steps)
+        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps in one batched call
+        top = np.linalg.eigvalsh(np.swapaxes(U, 1, 2) @ U)[:, -1]
         with np.errstate(divide="ignore"):
             log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
         log_norm[0] = 0.0  # ||I||_2 = 1 exactly
+    log_scales = np.full(T + 1, np.nan)  # NaN after an escaped state: no products after it
+    log_scales[: n + 1] = L
     lam = np.linalg.eigvals(W)
     rho = float(np.max(np.abs(lam)))
     sigma_max = float(np.linalg.norm(W, ord=2))
@@ -435,10 +468,37 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
         activation=f.name,
         fprime=fprime,
         W=W,
-        products=products,
+        products=U,
         log_scales=log_scales,
         norm_steps=steps,
+        product_steps=steps,
     )
+
+
+def product_at(profile: GradientProfile, t: int) -> tuple[np.ndarray, float]:
+    """(U (H, H), L) with dh_t/dh_0 = 10**L U and ||U||_F = 1 (U = 0, L = -inf for a zero product).
+
+    The kept product (`GradientProfile.product_steps`) if there is one, else the nearest kept one
+    before t times the factors diag(f'(a_i)) W up to t, the same arithmetic as when the profile was
+    computed (at most a few 64 x 64 products: the scrubber never recomputes the profile). After an
+    escape: all NaN.
+    """
+    t = check_int("t", t, 0, profile.T, high_name="T")
+    L = float(profile.log_scales[t])
+    H = profile.W.shape[0]
+    if math.isnan(L):
+        return np.full((H, H), np.nan), L
+    steps = profile.product_steps
+    i = int(np.searchsorted(steps, t, side="right")) - 1  # the last kept step <= t (step 0 is always kept)
+    P = profile.products[i]
+    if steps[i] == t or L == -math.inf:
+        return (P if L != -math.inf else np.zeros((H, H))), L
+    P, spare = P.copy(), np.empty((H, H))
+    linear = profile.activation == "linear"
+    for step in range(int(steps[i]) + 1, t + 1):
+        _diag_step(profile.W, None if linear else profile.fprime[step], P, spare)
+        P, spare = spare, P
+    return P, L
 
 
 def log_singular_values_at(profile: GradientProfile, t: int) -> np.ndarray:
@@ -449,13 +509,13 @@ def log_singular_values_at(profile: GradientProfile, t: int) -> np.ndarray:
     Exact means to rounding relative to the largest: a singular value below about 1e-16 sigma_max
     (a long contracting product of H > 2 factors) is rounding noise, and its digits are not meaningful.
     """
-    t = check_int("t", t, 0, profile.T, high_name="T")
-    s = np.linalg.svd(profile.products[t], compute_uv=False) if np.isfinite(profile.log_scales[t]) else None
+    P, L = product_at(profile, t)
+    s = np.linalg.svd(P, compute_uv=False) if np.isfinite(L) else None
     if s is None:
-        value = -np.inf if profile.log_scales[t] == -np.inf else np.nan
+        value = -np.inf if L == -np.inf else np.nan
         return np.full(profile.W.shape[0], value)
     with np.errstate(divide="ignore"):
-        return profile.log_scales[t] + np.log10(s)
+        return L + np.log10(s)
 
 
 def unit_circle_image(profile: GradientProfile, t: int, n: int = 121) -> tuple[np.ndarray, np.ndarray]:
@@ -467,18 +527,17 @@ def unit_circle_image(profile: GradientProfile, t: int, n: int = 121) -> tuple[n
     leading left ones, so the semi-axes are sigma_1 and sigma_2 (scaled). Zero or NaN product:
     points all 0 or NaN, L = -inf or NaN.
     """
-    t = check_int("t", t, 0, profile.T, high_name="T")
-    P = profile.products[t]
+    P, L_t = product_at(profile, t)
     phi = np.linspace(0.0, 2 * np.pi, n)
     circle = np.stack([np.cos(phi), np.sin(phi)])  # (2, n)
-    if not np.isfinite(profile.log_scales[t]):
-        fill = 0.0 if profile.log_scales[t] == -np.inf else np.nan
-        return np.full((n, 2), fill), float(profile.log_scales[t])
+    if not np.isfinite(L_t):
+        fill = 0.0 if L_t == -np.inf else np.nan
+        return np.full((n, 2), fill), L_t
     # Singular values only (no singular vectors, which cost 30 times more at H = 64 on a busy machine).
     s = np.linalg.svd(P, compute_uv=False)
     if s[0] == 0.0:
         return np.zeros((n, 2)), -math.inf
-    L = float(profile.log_scales[t] + math.log10(s[0]))
+    L = L_t + math.log10(s[0])
     if P.shape[0] == 2:
         return (P @ circle).T / s[0], L
     return (np.diag(s[:2]) @ circle).T / s[0], L  # in the bases of the leading singular vectors

@@ -352,8 +352,17 @@ def test_recent_profiles_are_reused_and_the_cache_is_bounded(ex, monkeypatch):
     ex.set(preset="exploding")
     assert len(calls) == computed and ex.profile is first, "going back to recent settings recomputes nothing"
     assert ex.verdict == S.verdict(S.explorer_profile(**S.explorer_settings(**S.PRESETS["exploding"].settings)))
-    for r1 in (0.5, 0.6):  # two 64 x 64 profiles of 33 MB each: only the newest stays
+    one_64 = 1.5 * S.explorer_profile(kind="random", size=64, T=1000).products.nbytes
+    monkeypatch.setattr(E, "CACHED_PROFILE_BYTES", one_64)  # room for one 64 x 64 profile, not two
+    for r1 in (0.5, 0.6):  # two 64 x 64 profiles: only the newest stays
         ex.set(kind="random", size=64, T=1000, r1=r1)
     sizes = [p.products.nbytes for p, _, _ in ex._profiles.values()]
     assert len(sizes) == 1 and ex._profiles[next(iter(ex._profiles))][0] is ex.profile
     assert ex.profile.rho == pytest.approx(0.6)
+
+
+def test_png_bytes_is_a_lossless_png():
+    rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb[5:20] = 255  # flat rows, as in a plot
+    back = Image.open(io.BytesIO(E.png_bytes(rgb)))
+    assert back.mode == "RGB" and back.size == (53, 37) and np.array_equal(np.asarray(back), rgb)
