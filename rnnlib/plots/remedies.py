@@ -187,7 +187,7 @@ def success_figure(Ts, accuracies: dict, threshold: float = 0.9, title: str | No
                ylim=(-0.05, 1.05), title=title or "success rate against the span")
     axs[1].axhline(0.5, color="0.5", ls="--", label="chance")
     axs[1].set(xlabel="dependency span $T$", ylabel="accuracy at step $T$", ylim=(0.35, 1.05),
-               title="one dot per seed: a run either learns the latch or stays at chance")
+               title="one dot per seed: a run either learns the latch\nor stays well short of it (chance is 0.5)")
     for ax, loc in zip(axs, ("lower left", "best")):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc=loc)
