@@ -17,22 +17,15 @@ never asserted.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
-parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-parser.add_argument("--wall", action="store_true", help="wall-clock time instead of CPU time")
-parser.add_argument("--profile", action="store_true", help="only the profile table: matrix products against the rest")
-args = parser.parse_args()
+from _threads import parse_args  # benchmarks/_threads.py, next to this script
 
-# Thread counts must be fixed before numpy (and its BLAS) is imported.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
+args = parse_args(__doc__, [("--wall", "wall-clock time instead of CPU time"),  # before numpy: pins the BLAS threads
+                            ("--profile", "only the profile table: matrix products against the rest")])
 
 import numpy as np  # noqa: E402
 
