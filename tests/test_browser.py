@@ -154,14 +154,21 @@ def test_explorer_sliders_and_presets_redraw_in_jupyterlab(lab, chromium_path):
             page.wait_for_selector(f"{PANEL} .jp-Notebook", timeout=60_000)
             status = page.locator(".jp-StatusBar-Widget", has_text="| Idle")
             status.first.wait_for(timeout=60_000)  # the kernel is up
+            page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+                state="attached", timeout=60_000)  # and it is this notebook's kernel
 
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
 
             image = page.locator(f"{PANEL} .jp-OutputArea-output img.widget-image")
-            image.wait_for(timeout=60_000)
+            # "attached", not "visible": JupyterLab's default windowing (CSS content-visibility)
+            # skips rendering cells outside the viewport while Run All scrolls past them.
+            image.wait_for(state="attached", timeout=60_000)
             # Run-all is done when the last code cell has printed its self-check line.
-            page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=90_000)
+            page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(
+                state="attached", timeout=90_000)
+            image.scroll_into_view_if_needed()
+            image.wait_for(timeout=60_000)
             explorer = page.locator(f"{PANEL} .jp-OutputArea-output", has=page.locator("img.widget-image"))
             box = explorer.bounding_box()
 

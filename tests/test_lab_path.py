@@ -139,6 +139,19 @@ def _saved_model_ids(path: Path) -> set:
             if WIDGET_VIEW in out.get("data", {})}
 
 
+def _what_the_page_shows(page) -> str:
+    """For a failure message: open dialogs, error outputs and the status bar's text."""
+    parts = []
+    for what, selector in (("dialog", ".jp-Dialog"), ("error output", "[data-mime-type='application/vnd.jupyter.stderr']"),
+                           ("notification", ".Toastify__toast"), ("status bar", "#jp-main-statusbar")):
+        try:
+            texts = page.locator(selector).all_inner_texts()
+        except Exception as e:  # noqa: BLE001 - a diagnostic must not hide the failure
+            texts = [f"(could not read: {e})"]
+        parts += [f"--- {what}: {t.strip()[:1500]}" for t in texts]
+    return "\n".join(parts) or "--- no dialog, error output, notification or status bar text"
+
+
 def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chromium_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
     shots = Path(os.environ.get("LAB_PATH_SCREENSHOTS") or tmp_path)
@@ -176,12 +189,22 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
                 # 00's contents table links to 05 (a relative link inside my-notebooks/).
                 page.locator(f"{PANEL} .jp-RenderedMarkdown a", has_text="Eigenvalues: vanishing and exploding").first.click()
                 page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current", has_text=NOTEBOOK).wait_for(timeout=WAIT)
-                page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=WAIT)
+                # 05's own kernel is idle (its toolbar's indicator): the status bar can still show
+                # 00's idle kernel while 05's session starts, and Run All before 05 has a kernel
+                # runs nothing.
+                page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+                    state="attached", timeout=WAIT)
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
                 image = page.locator(f"{PANEL} .jp-OutputArea-output img.widget-image")
+                # "attached", not "visible": JupyterLab's default windowing (CSS content-visibility)
+                # skips rendering cells outside the viewport, and Run All scrolls on past the
+                # explorer, so its image can be in the page yet not "visible" to playwright.
+                image.wait_for(state="attached", timeout=WAIT)
+                page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(
+                    state="attached", timeout=WAIT)
+                image.scroll_into_view_if_needed()
                 image.wait_for(timeout=WAIT)
-                page.locator(f"{PANEL} .jp-OutputArea-output", has_text="not attempted yet").nth(2).wait_for(timeout=WAIT)
 
                 slider = page.locator(f"{PANEL} .widget-slider", has=page.locator(".widget-label", has_text=DESCRIPTIONS["r1"]))
                 readout, src = slider.locator(".widget-readout"), image.get_attribute("src")
@@ -210,9 +233,10 @@ def test_make_lab_opens_contents_and_keeps_stored_notebooks(clone, tmp_path, chr
                 else:
                     pytest.fail(f"my-notebooks/{NOTEBOOK} was not autosaved with the run: "
                                 f"widget model ids {saved} (stored notebook: {stored_ids})")
-            except BaseException:
+            except BaseException as e:
                 page.screenshot(path=str(shots / "lab-failure.png"))
-                raise
+                raise AssertionError(f"{e}\n{_what_the_page_shows(page)}\n--- `make lab` printed (last 3000 characters):\n"
+                                     + terminal.text()[-3000:]) from e
             finally:
                 browser.close()
     finally:
