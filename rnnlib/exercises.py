@@ -506,6 +506,12 @@ def _forward_cases():
         size = f"B = {B}, X = {X}, H = {H}, Y = {Y}"
         label = f"case {i + 1} ({size}{', logits up to about 2000' if big else ''})"
         cases.append({"label": label, "x_t": x_t, "h_prev": h_prev, "params": p})
+    # Large but close logits (about 1000 +- 2): a softmax that clips the logits instead of shifting them is wrong here.
+    rng = _rng(105)
+    p = _params(rng, 4, 6, 5)
+    p = p._replace(b_y=p.b_y + 1000.0)
+    cases.append({"label": "case 6 (B = 2, X = 4, H = 6, Y = 5, logits near 1000, close together)",
+                  "x_t": rng.standard_normal((2, 4)), "h_prev": np.tanh(rng.standard_normal((2, 6))), "params": p})
     return cases
 
 

@@ -804,6 +804,26 @@ def test_errors_at_float32_level_are_blamed_on_precision_not_on_an_unknown_mista
     assert "none of the classic mistakes" not in msg, msg
 
 
+def test_a_softmax_that_clips_the_logits_is_rejected_and_the_shifted_one_accepted():
+    def step(softmax_of):
+        def my_step_forward(x_t, h_prev, params):
+            h = np.tanh(x_t @ params.W_hx.T + h_prev @ params.W_hh.T + params.b_h)
+            return h, softmax_of(h @ params.W_yh.T + params.b_y)
+        return my_step_forward
+
+    def clipped(z):  # keeps exp finite, but changes the differences between large logits
+        e = np.exp(np.clip(z, -500, 500))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def shifted(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    msg = failure(ex.check_step_forward, step(clipped))
+    assert msg.startswith("check_step_forward: y_hat_t is wrong") and "logits near 1000, close together" in msg, msg
+    ex.check_step_forward(step(shifted))
+
+
 def test_an_off_by_one_time_index_and_a_per_example_loss_get_their_hints():
     def steps_from_one(params, xs, targets, h0=None):
         T = xs.shape[0]
