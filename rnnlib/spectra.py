@@ -804,7 +804,7 @@ PRESETS = {
         "survives"),
     "tanh: mode-locked cycle": Preset(
         dict(kind="complex", r1=1.5, angle=90.0, activation="tanh", T=1000),
-        "ρ = 1.5 turning 90°: the state locks onto a 4-cycle, along which each lap contracts: 1e-404 at T = 1000.",
+        "ρ = 1.5 turning 90°: the state locks onto a 4-cycle, along which each lap contracts: about 1e-403 at T = 1000.",
         "vanishes"),
     "sigmoid, γ = 1/4": Preset(
         dict(kind="real", r1=2.0, r2=2.0, activation="sigmoid", T=100),
