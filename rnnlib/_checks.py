@@ -175,7 +175,7 @@ def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
     """targets (T, B) of integer classes in 0..Y-1 -> the same array; T=None checks one step, (B,)."""
     shape, text = ((B,), f"(B,) = ({B},)") if T is None else ((T, B), f"(T, B) = ({T}, {B})")
     if targets is None:
-        raise ValueError(f"targets: expected shape {text} of integer classes, got None")
+        raise ValueError(f"targets: expected integer classes of shape {text}, got None")
     targets = as_array("targets", targets)
     if targets.shape != shape:
         raise ValueError(f"targets: expected shape {text}, got {targets.shape}")
