@@ -8,131 +8,31 @@ match some of these messages, so change their wording only together with those.
 The modules of rnnlib import from here; nothing here is re-exported by `rnnlib`. Numpy only.
 One check at the boundary: a public function calls these once on its arguments and hands the
 normalized values to private workers (`_forward`, `_backward`, ...) that trust them.
+
+The checks of numbers, choices and plain arrays live in `rnnlib._values` (so that
+`rnnlib.containers`, imported here for its types, can use them too) and are re-exported here:
+import every validator from `_checks`.
 """
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401 - used by the validators appended below by the analysis and training groups
+import numbers  # noqa: F401
 
 import numpy as np
 
 from .activations import Activation, get_activation
 from .containers import RNNParams, Trace  # types only: no import cycle with core
-
-# ----------------------------------------------------------------------------------------------
-# Numbers
-# ----------------------------------------------------------------------------------------------
-
-
-def is_int(value) -> bool:
-    """True for Python and numpy integers; False for bools (True is not the integer 1 here)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_int(name: str, value, low: int, high: int | None = None, *, high_name: str | None = None,
-              noun: str = "integer") -> int:
-    """value as an int if it is an integer (not a bool) with low <= value <= high; else ValueError.
-
-    high=None means no upper bound. Messages:
-        "{name}: expected an integer {low} <= {name} <= {high}, got {value!r}"
-        "{name}: expected an integer {low} <= {name} <= {high_name} = {high}, got {value!r}"
-        "{name}: expected an integer >= {low}, got {value!r}"                   (high=None)
-    `noun` replaces the word "integer" (core's step_jacobian says "integer step").
-    """
-    if not is_int(value) or value < low or (high is not None and value > high):
-        if high is None:
-            expected = f">= {low}"
-        else:
-            bound = high if high_name is None else f"{high_name} = {high}"
-            expected = f"{low} <= {name} <= {bound}"
-        raise ValueError(f"{name}: expected an {noun} {expected}, got {value!r}")
-    return int(value)
-
-
-def check_positive_int(name: str, value) -> int:
-    """value as an int if it is an integer >= 1 (not a bool); else "expected a positive integer"."""
-    if not is_int(value) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_positive(name: str, value) -> float:
-    """value as a float if it is a finite real scalar > 0 (not a bool); else ValueError."""
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def check_real(name: str, value, low: float | None = None, high: float | None = None) -> float:
-    """value as a float if it is a finite real number in [low, high] (None: unbounded); else ValueError."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(x) or (low is not None and x < low) or (high is not None and x > high):
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        raise ValueError(f"{name}: expected a finite number in [{lo}, {hi}], got {value!r}")
-    return x
-
-
-def check_nonnegative(name: str, value) -> float:
-    """value as a float if it is a finite real scalar >= 0 (not a bool); else ValueError."""
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def check_fraction(name: str, value, *, low_open: bool = False, high_open: bool = True) -> float:
-    """value as a float in the unit interval, [0, 1) by default (momentum, Adam's betas); else ValueError.
-
-    low_open / high_open exclude 0 / 1. Message: "{name}: expected 0 <= {name} < 1, got {value!r}".
-    """
-    x = None if isinstance(value, bool) or not np.isscalar(value) else value
-    lo, hi = ("<" if low_open else "<="), ("<" if high_open else "<=")
-    ok = x is not None and np.isreal(x) and np.isfinite(x)
-    ok = ok and (x > 0 if low_open else x >= 0) and (x < 1 if high_open else x <= 1)
-    if not ok:
-        raise ValueError(f"{name}: expected 0 {lo} {name} {hi} 1, got {value!r}")
-    return float(x)
-
-
-def check_choice(name: str, value, options):
-    """value if it is one of `options`; else "{name}: expected one of {options}, got {value!r}"."""
-    try:
-        ok = value in options
-    except TypeError:  # an unhashable value tested against a dict or set
-        ok = False
-    if not ok:
-        raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
-    return value
-
-
-def check_generator(name: str, rng) -> np.random.Generator:
-    """rng if it is a numpy Generator; else "expected a numpy Generator (np.random.default_rng(seed))"."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name}: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
-    return rng
-
+from ._values import (  # noqa: F401 - re-exported: every module imports its validators from _checks
+    is_int, real_scalar, check_int, check_positive_int, check_positive, check_real, check_nonnegative,
+    check_fraction, check_bool, _same_option, check_choice, check_generator,
+    check_truncate, check_ord, _short, _got_dtype, as_array, check_real_array, check_array_list,
+    check_float_dtype, _cast,
+)
 
 def check_activation(activation) -> Activation:
     """The Activation for a name ("tanh", ...) or a custom `Activation` object; else ValueError."""
     return get_activation(activation)
-
-
-def check_truncate(truncate) -> int | None:
-    """None (full BPTT) or an integer window k >= 1 (not a bool), as an int; else ValueError."""
-    if truncate is None:
-        return None
-    if not is_int(truncate) or truncate < 1:
-        raise ValueError(f"truncate: expected None (full BPTT) or an integer k >= 1, got {truncate!r}")
-    return int(truncate)
-
-
-def check_ord(ord) -> None:
-    """The matrix norm of the Jacobian functions: 2 (spectral) or 'fro' (Frobenius); else ValueError."""
-    if ord not in (2, "fro"):
-        raise ValueError(f"ord: expected 2 (spectral norm) or 'fro' (Frobenius), got {ord!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,53 +41,63 @@ def check_ord(ord) -> None:
 
 
 def as_float(a) -> np.ndarray:
-    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay)."""
+    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay).
+
+    No checks: use check_real_array(name, a) at a public boundary.
+    """
     a = np.asarray(a)
     return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
 
 
 def check_square(name: str, W, *, allow_complex: bool = False) -> np.ndarray:
     """W as a float (or, if allowed, complex) array if it is a finite square matrix (H, H); else ValueError."""
-    W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"{name}: expected a square matrix (H, H), got shape {W.shape}")
-    numeric = np.issubdtype(W.dtype, np.number) or W.dtype == np.bool_
-    if not numeric or (np.iscomplexobj(W) and not allow_complex):
+    a = as_array(name, W)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name}: expected a square matrix (H, H), got shape {a.shape}")
+    if a.dtype.kind not in ("iufc" if allow_complex else "iuf"):
         kind = "real or complex" if allow_complex else "real"
-        raise ValueError(f"{name}: expected a {kind} matrix, got dtype {W.dtype}")
-    if not np.all(np.isfinite(W)):
+        raise ValueError(f"{name}: expected a {kind} matrix, got dtype {a.dtype}")
+    if not np.all(np.isfinite(a)):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return W if np.iscomplexobj(W) else as_float(W)
+    return a if a.dtype.kind in "fc" else a.astype(np.float64)
 
 
 def check_int_array(name: str, values, low: int = 0, high: int | None = None) -> np.ndarray:
     """values as an integer array with low <= every entry (<= high if given); else ValueError."""
-    a = np.asarray(values)
-    bad = not np.issubdtype(a.dtype, np.integer) or (a.size and (a.min() < low or (high is not None and a.max() > high)))
-    if bad:
-        expected = f">= {low}" if high is None else f"in {low}..{high}"
-        got = (f"dtype {a.dtype}" if not np.issubdtype(a.dtype, np.integer) else
-               f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}")
+    a = as_array(name, values)
+    expected = f">= {low}" if high is None else f"in {low}..{high}"
+    if a.dtype.kind not in "iu":  # bool, float, complex, str and object arrays are not integers
+        raise ValueError(f"{name}: expected integers {expected}, got {_got_dtype(values, a)}")
+    if a.size and (a.min() < low or (high is not None and a.max() > high)):
+        got = f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}"
         raise ValueError(f"{name}: expected integers {expected}, got {got}")
     return a
 
 
 def check_params(params) -> RNNParams:
-    """params (an RNNParams, or any 5-tuple in its field order) -> RNNParams of finite float arrays.
+    """params (an RNNParams, or a plain 5-tuple in its field order) -> RNNParams of finite float arrays.
 
-    Checks W_hh (H, H), W_hx (H, X), b_h (H,), W_yh (Y, H), b_y (Y,).
+    Checks W_hh (H, H), W_hx (H, X), b_h (H,), W_yh (Y, H), b_y (Y,) with H, X, Y >= 1, real
+    dtypes (no bool, complex, str, object). Another container (a list, an LSTMParams, a StepCache)
+    is rejected.
     """
     if not isinstance(params, RNNParams):
-        if isinstance(params, tuple) and len(params) == 5:
+        if isinstance(params, tuple) and not hasattr(params, "_fields") and len(params) == 5:
             params = RNNParams(*params)
         else:
-            raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {type(params).__name__}")
-    W_hx, W_hh, b_h, W_yh, b_y = (as_float(p) for p in params)
+            got = type(params).__name__ + (f" of length {len(params)}" if isinstance(params, (tuple, list)) else "")
+            raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {got}")
+    W_hx, W_hh, b_h, W_yh, b_y = (check_real_array(f"params.{name}", p, finite=False)
+                                  for name, p in zip(RNNParams._fields, params))
     if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
         raise ValueError(f"params.W_hh: expected a square matrix (H, H), got shape {W_hh.shape}")
     H = W_hh.shape[0]
+    if H < 1:
+        raise ValueError(f"params.W_hh: expected H >= 1 hidden units, got shape {W_hh.shape}")
     if W_hx.ndim != 2 or W_hx.shape[0] != H:
         raise ValueError(f"params.W_hx: expected shape ({H}, X), got {W_hx.shape}")
+    if W_hx.shape[1] < 1:
+        raise ValueError(f"params.W_hx: expected X >= 1 inputs, got shape {W_hx.shape}")
     if b_h.shape != (H,):
         raise ValueError(f"params.b_h: expected shape ({H},), got {b_h.shape}")
     check_output_layer(W_yh, b_y, H)
@@ -196,9 +106,11 @@ def check_params(params) -> RNNParams:
 
 
 def check_output_layer(W_yh: np.ndarray, b_y: np.ndarray, H: int) -> int:
-    """The output layer of any model with H hidden units: W_yh (Y, H), b_y (Y,); returns Y."""
+    """The output layer of any model with H hidden units: W_yh (Y, H) with Y >= 1, b_y (Y,); returns Y."""
     if W_yh.ndim != 2 or W_yh.shape[1] != H:
         raise ValueError(f"params.W_yh: expected shape (Y, {H}), got {W_yh.shape}")
+    if W_yh.shape[0] < 1:
+        raise ValueError(f"params.W_yh: expected Y >= 1 outputs, got shape {W_yh.shape}")
     Y = W_yh.shape[0]
     if b_y.shape != (Y,):
         raise ValueError(f"params.b_y: expected shape ({Y},) to match W_yh, got {b_y.shape}")
@@ -218,20 +130,19 @@ def check_xs(xs, params: RNNParams) -> np.ndarray:
 
 
 def check_time_major(xs) -> np.ndarray:
-    """xs as an array of shape (T, B, X) with T, B >= 1 (any model's inputs; X is checked by the caller)."""
-    xs = np.asarray(xs)
+    """xs as a real array of shape (T, B, X) with T, B, X >= 1 (any model's inputs; X is checked by the caller)."""
+    xs = check_real_array("xs", xs, finite=False)
     if xs.ndim != 3:
         hint = " (for a single sequence use xs[:, None, :])" if xs.ndim == 2 else ""
         raise ValueError(f"xs: expected a time-major array (T, B, X) with 3 dimensions, got shape {xs.shape}{hint}")
-    T, B, X = xs.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
+    if min(xs.shape) < 1:
+        raise ValueError(f"xs: expected T >= 1, B >= 1 and X >= 1, got shape {xs.shape}")
     return xs
 
 
 def check_x_t(x_t, params: RNNParams) -> np.ndarray:
     """x_t (B, X) with B >= 1 and X = params.n_in, finite (one step's inputs) -> in the dtype of W_hh."""
-    x_t = np.asarray(x_t)
+    x_t = check_real_array("x_t", x_t, finite=False)
     if x_t.ndim != 2 or x_t.shape[0] < 1:
         raise ValueError(f"x_t: expected one step's inputs (B, X) with B >= 1, got shape {x_t.shape}")
     return _check_inputs("x_t", x_t, params)
@@ -241,11 +152,8 @@ def _check_inputs(name: str, x: np.ndarray, params: RNNParams) -> np.ndarray:
     if x.shape[-1] != params.n_in:
         raise ValueError(f"{name}: expected last dimension X = {params.n_in} (W_hx is {params.W_hx.shape}), "
                          f"got shape {x.shape}")
-    dtype = params.W_hh.dtype
-    x = x.astype(dtype, copy=False)  # one conversion; the finite check then runs in the working dtype
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return x
+    # one conversion; the finite check then runs in the working dtype
+    return _cast(name, x, params.W_hh.dtype)
 
 
 def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
@@ -254,24 +162,24 @@ def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
 
 
 def check_state(name: str, s, B: int, H: int, dtype) -> np.ndarray:
-    """A state of any model: s (B, H) finite, or None for zeros -> (B, H) in `dtype`."""
+    """A state of any model: s (B, H) real and finite, or None for zeros -> (B, H) in `dtype`."""
     if s is None:
         return np.zeros((B, H), dtype=dtype)
-    s = np.asarray(s)
+    s = check_real_array(name, s, finite=False)
     if s.shape != (B, H):
         raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return s.astype(dtype, copy=False)
+    return _cast(name, s, dtype)
 
 
 def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
     """targets (T, B) of integer classes in 0..Y-1 -> the same array; T=None checks one step, (B,)."""
-    targets = np.asarray(targets)
     shape, text = ((B,), f"(B,) = ({B},)") if T is None else ((T, B), f"(T, B) = ({T}, {B})")
+    if targets is None:
+        raise ValueError(f"targets: expected integer classes of shape {text}, got None")
+    targets = as_array("targets", targets)
     if targets.shape != shape:
         raise ValueError(f"targets: expected shape {text}, got {targets.shape}")
-    if not np.issubdtype(targets.dtype, np.integer):
+    if targets.dtype.kind not in "iu":
         raise ValueError(f"targets: expected integer class indices, got dtype {targets.dtype}")
     if targets.size and (targets.min() < 0 or targets.max() >= Y):
         raise ValueError(
@@ -281,13 +189,51 @@ def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
 
 
 def check_trace(trace, params: RNNParams) -> None:
-    """trace must be a `Trace` from `rnnlib.forward` with the hidden size H of params.
+    """trace must be a `Trace` that `rnnlib.forward` made with these params.
 
     A non-Trace (an array, a tuple) gets this ValueError before any attribute is read, never
-    numpy's "truth value of an array is ambiguous".
+    numpy's "truth value of an array is ambiguous". A trace of another model is foreign: its
+    X, H or Y differ from params' (checked by shape), or its first and last pre-activations are
+    not W_hx x_t + W_hh h_{t-1} + b_h for these params (checked numerically, O(B H (X + H))).
     """
     if not isinstance(trace, Trace):
         raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "
+    for field in ("h", "a", "logits", "y_hat", "xs"):
+        value = getattr(trace, field)
+        if not isinstance(value, np.ndarray) or value.ndim != 3 or value.dtype.kind != "f":
+            raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got a Trace whose {field} "
+                             f"is not a 3-d float array")
+    if not isinstance(trace.activation, Activation):
+        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got a Trace whose activation is "
+                         f"{_short(trace.activation)}")
+    T, B, X = trace.xs.shape
+    H, Y = params.n_hidden, params.n_out
+    if trace.h.shape[2] != H:
+        raise ValueError(f"trace: expected hidden size H = {H} (W_hh is {params.W_hh.shape}), "
                          f"got a trace with H = {trace.h.shape[2]}")
+    if X != params.n_in:
+        raise ValueError(f"trace: expected a trace of a model with X = {params.n_in} inputs (W_hx is "
+                         f"{params.W_hx.shape}), got a trace with X = {X}")
+    if trace.logits.shape[2] != Y:
+        raise ValueError(f"trace: expected a trace of a model with Y = {Y} outputs (W_yh is {params.W_yh.shape}), "
+                         f"got a trace with Y = {trace.logits.shape[2]}")
+    if T < 1 or B < 1 or trace.h.shape != (T + 1, B, H) or trace.a.shape != (T + 1, B, H) \
+            or trace.logits.shape != (T + 1, B, Y) or trace.y_hat.shape != (T + 1, B, Y):
+        raise ValueError(f"trace: expected h, a of shape (T + 1, B, H) = ({T + 1}, {B}, {H}) and logits, y_hat of "
+                         f"shape ({T + 1}, {B}, {Y}) for xs of shape {trace.xs.shape}, got h {trace.h.shape}, "
+                         f"a {trace.a.shape}, logits {trace.logits.shape}, y_hat {trace.y_hat.shape}")
+    for t in {1, T}:
+        if not _is_pre_activation(trace, params, t):
+            raise ValueError(f"trace: expected a trace of these params, got one whose a_{t} is not "
+                             f"W_hx x_{t} + W_hh h_{t - 1} + b_h for them (a trace of another model, or of params "
+                             f"changed since forward ran)")
+
+
+def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
+    """a_t == W_hx x_t + W_hh h_{t-1} + b_h, to rounding (tolerance sqrt(eps) of the terms' size)."""
+    x, h = trace.xs[t - 1], trace.h[t - 1]
+    with np.errstate(all="ignore"):
+        a = x @ params.W_hx.T + h @ params.W_hh.T + params.b_h
+        size = np.abs(x) @ np.abs(params.W_hx.T) + np.abs(h) @ np.abs(params.W_hh.T) + np.abs(params.b_h)
+        tol = np.sqrt(np.finfo(trace.a.dtype).eps) * (size + np.finfo(trace.a.dtype).tiny)
+        return bool(np.all((trace.a[t] == a) | (np.abs(trace.a[t] - a) <= tol)))
