@@ -291,3 +291,142 @@ def check_trace(trace, params: RNNParams) -> None:
     if trace.h.shape[2] != params.n_hidden:
         raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "
                          f"got a trace with H = {trace.h.shape[2]}")
+
+
+# ---- validators for the training group ----
+# rnnlib.train, remedies, tasks, ngram and lstm. Same contract as above: return the argument
+# normalized, or raise a ValueError "<argument>: expected <what>, got <what>".
+
+# A bound on sizes that enter a product (n x n count tables, H x H matrices): beyond it the
+# argument gets a clear error instead of numpy's "array is too big" or "maximum allowed dimension".
+MAX_UNITS = 100_000
+
+
+def describe(value) -> str:
+    """A short description of a value for a message: arrays by shape and dtype, others by repr."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_array(name: str, value, what: str) -> np.ndarray:
+    """np.asarray(value), or "{name}: expected {what}, got ..." when that fails or gives an object array."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name}: expected {what}, got {describe(value)}")
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raise ValueError(f"{name}: expected {what}, got {describe(value)}") from None
+    return a
+
+
+def check_real_array(name: str, value, *, ndim: int | None = None, finite: bool = True) -> np.ndarray:
+    """value as a float array (integers become float64; float32/float64 stay) if its dtype is real
+    (not bool, complex, str or object), with `ndim` dimensions if given, finite if asked; else ValueError."""
+    what = "a real array" if ndim is None else f"a real {ndim}-D array"
+    a = _as_array(name, value, what)
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: expected {what}, got dtype {a.dtype}")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name}: expected {what}, got shape {a.shape}")
+    if finite and not np.isfinite(a).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return as_float(a)
+
+
+def check_real_fields(names, arrays, prefix: str = "params") -> list:
+    """Each field of a parameter container as a float array of a real dtype; else a ValueError
+    naming {prefix}.{field} (finiteness is checked separately, after the shapes)."""
+    return [check_real_array(f"{prefix}.{n}", a, finite=False) for n, a in zip(names, arrays)]
+
+
+def check_array_list(name: str, arrays, like=None, like_name: str = "params") -> list:
+    """arrays (an RNNParams, LSTMParams or any tuple/list of arrays) -> list of finite float arrays.
+
+    With `like` (a sequence of arrays): the same number of arrays with the same shapes. Entries are
+    named {name}.{field} for NamedTuples and {name}[i] otherwise.
+    """
+    if not isinstance(arrays, (tuple, list)) or not arrays:
+        raise ValueError(f"{name}: expected a non-empty tuple of arrays (e.g. an RNNParams), got {describe(arrays)}")
+    fields = getattr(arrays, "_fields", None)
+    labels = [f"{name}.{f}" for f in fields] if fields else [f"{name}[{i}]" for i in range(len(arrays))]
+    if like is not None and len(like) != len(arrays):
+        raise ValueError(f"{name}: expected {len(like)} arrays like {like_name}, got {len(arrays)}")
+    out = []
+    for i, (label, a) in enumerate(zip(labels, arrays)):
+        a = check_real_array(label, a)
+        if like is not None and a.shape != np.shape(like[i]):
+            raise ValueError(f"{label}: expected shape {np.shape(like[i])} like {like_name}, got {a.shape}")
+        out.append(a)
+    return out
+
+
+def check_flag(name: str, value) -> bool:
+    """value as a bool if it is True or False (not 0, 1 or a string); else ValueError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {describe(value)}")
+    return bool(value)
+
+
+def check_callable(name: str, value, what: str = "a function"):
+    """value if it is callable; else ValueError."""
+    if not callable(value):
+        raise ValueError(f"{name}: expected {what}, got {describe(value)}")
+    return value
+
+
+def check_optimizer(optimizer):
+    """An optimizer object with a method step(params, grads) (rnnlib.train.SGD, Adagrad, Adam, ...)."""
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+        raise ValueError(f"optimizer: expected an optimizer object with a step(params, grads) method, e.g. "
+                         f"rnnlib.train.Adam(0.01), got {describe(optimizer)}")
+    return optimizer
+
+
+def check_seed(name: str, seed) -> int:
+    """A seed for np.random.default_rng: an integer >= 0 (not a bool)."""
+    return check_int(name, seed, 0)
+
+
+def check_ids(name: str, ids, V: int | None = None, *, ndim: int | None = 1, min_size: int = 1) -> np.ndarray:
+    """ids as an integer array (not bool) of `ndim` dimensions (None: any) with at least min_size
+    entries, each in 0..V-1 (>= 0 when V is None); else ValueError."""
+    dims = "an" if ndim is None else f"a {ndim}-D"
+    where = "" if V is None else f" in 0..{V - 1}"
+    what = f"{dims} integer array of at least {min_size} ids{where}"
+    a = _as_array(name, ids, what)
+    if not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name}: expected {what}, got dtype {a.dtype}")
+    if (ndim is not None and a.ndim != ndim) or a.size < min_size:
+        raise ValueError(f"{name}: expected {what}, got shape {a.shape}")
+    if a.size and (a.min() < 0 or (V is not None and a.max() >= V)):
+        raise ValueError(f"{name}: expected {what}, got values from {a.min()} to {a.max()}")
+    return a
+
+
+def check_text(name: str, text) -> str:
+    """A non-empty str; else ValueError."""
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"{name}: expected a non-empty string, got {describe(text)}")
+    return text
+
+
+def check_vocab(vocab) -> list:
+    """A vocabulary: a non-empty list (or tuple) of distinct one-character strings."""
+    ok = isinstance(vocab, (list, tuple)) and len(vocab) > 0
+    ok = ok and all(isinstance(c, str) and len(c) == 1 for c in vocab) and len(set(vocab)) == len(vocab)
+    if not ok:
+        raise ValueError(f"vocab: expected a non-empty list of distinct characters (build_vocab's), got {describe(vocab)}")
+    return list(vocab)
+
+
+def check_float_dtype(name: str, dtype) -> np.dtype:
+    """A numpy floating dtype (np.float64, np.float32, "float32", ...); else ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dtype is None or not np.issubdtype(dt, np.floating):
+        raise ValueError(f"{name}: expected a floating dtype such as np.float64, got {describe(dtype)}")
+    return dt
