@@ -396,6 +396,8 @@ def check_ids(name: str, ids, V: int | None = None, *, ndim: int | None = 1, min
     where = "" if V is None else f" in 0..{V - 1}"
     what = f"{dims} integer array of at least {min_size} ids{where}"
     a = _as_array(name, ids, what)
+    if a.size == 0 and a.dtype == np.float64 and not isinstance(ids, np.ndarray):
+        a = a.astype(np.int64)  # [] or (): no ids, and numpy's default dtype for them is float
     if not np.issubdtype(a.dtype, np.integer):
         raise ValueError(f"{name}: expected {what}, got dtype {a.dtype}")
     if (ndim is not None and a.ndim != ndim) or a.size < min_size:

@@ -492,16 +492,16 @@ def omega_from_signals(W_hh, signals: OmegaSignals, bound: float = 1e-20):
     With u = v W_hh, v = delta_t * f'(a_t): d||u||/dW_hh = v^T u / ||u||, so
     dOmega/dW_hh = mean over (t, b) of 2 (r - 1) / (||delta_t|| ||u||) v^T u, r = ||u|| / ||delta_t||.
     """
-    W_hh = check_square("W_hh", W_hh).astype(np.float64, copy=False)
-    H = W_hh.shape[0]
     if not isinstance(signals, tuple) or len(signals) != 2:
         raise ValueError(f"signals: expected the OmegaSignals(delta, fprime) of omega_signals, got {describe(signals)}")
     delta = check_real_array("signals.delta", signals[0], ndim=3)
     fprime = check_real_array("signals.fprime", signals[1], ndim=3)
-    if delta.shape[-1] != H:
-        raise ValueError(f"signals: expected hidden size H = {H} like W_hh, got delta of shape {delta.shape}")
     if fprime.shape != delta.shape:
         raise ValueError(f"signals.fprime: expected shape {delta.shape} like signals.delta, got {fprime.shape}")
+    H = delta.shape[-1]
+    W_hh = check_square("W_hh", W_hh).astype(np.float64, copy=False)
+    if W_hh.shape != (H, H):
+        raise ValueError(f"W_hh: expected shape ({H}, {H}) to match the signals, got {W_hh.shape}")
     bound = check_positive("bound", bound)
     v = (delta * fprime).reshape(-1, H)
     d_sq = np.sum(delta * delta, axis=-1).reshape(-1)

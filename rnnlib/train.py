@@ -473,9 +473,6 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     f = check_activation(activation)
     return_states = check_flag("return_states", return_states)
     V = params.n_in
-    if params.n_out != V:
-        raise ValueError(f"params: expected as many outputs as inputs (Y = X: each drawn id is read next), got "
-                         f"X = {V}, Y = {params.n_out}")
     h = np.zeros((1, params.n_hidden), dtype=params.W_hh.dtype)
     np.empty(n, dtype=np.int64)  # an absurd n is a MemoryError now, not a loop that never ends
     out, hs = [], []

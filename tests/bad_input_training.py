@@ -536,7 +536,7 @@ LSTM = [
            lambda: {"params": _lstm(), "trace": _lstm_trace(), "t": 2}, {**LSTM_TRACE, "t": integer(2, T)}),
     Target("rnnlib.lstm.jacobian", lstm.jacobian,
            lambda: {"params": _lstm(), "trace": _lstm_trace(), "t": 3, "k": 1},
-           {**LSTM_TRACE, "t": integer(1, T), "k": integer(0, 3)}),
+           {**LSTM_TRACE, "t": integer(0, T), "k": integer(0, 3)}),
     Target("rnnlib.lstm.jacobian_log_norms", lstm.jacobian_log_norms,
            lambda: {"params": _lstm(), "trace": _lstm_trace(), "t": 3, "ord": 2},
            {**LSTM_TRACE, "t": optional(integer(0, T)), "ord": custom("2 or 'fro'", ("str", "nuc"), ("None", None),

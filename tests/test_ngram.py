@@ -80,7 +80,7 @@ def test_counting_more_context_helps_on_repetitive_text():
     (dict(train_ids=[0, 1], test_ids=[0, 1], V=2, order=0), "order: expected an integer >= 1"),
     (dict(train_ids=[0, 3], test_ids=[0, 1], V=2, order=2), "train_ids: expected a 1-D integer array"),
     (dict(train_ids=[0, 1], test_ids=[1], V=2, order=2), "test_ids: expected a 1-D integer array of at least 2"),
-    (dict(train_ids=[0.0, 1.0], test_ids=[0, 1], V=2, order=2), "train_ids: expected .* integer ids"),
+    (dict(train_ids=[0.0, 1.0], test_ids=[0, 1], V=2, order=2), "train_ids: expected .* integer array"),
     (dict(train_ids=[0, 1], test_ids=[0, 1], V=0, order=2), "V: expected an integer >= 1"),
 ])
 def test_bad_input(kwargs, match):
