@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_ids, check_int, check_real_array, describe
+from ._checks import check_ids, check_int, check_real_nd, describe
 
 __all__ = ["ngram_counts", "witten_bell", "ngram_log_probs", "ngram_loss"]
 
@@ -39,7 +39,7 @@ def _check_counts(counts) -> int:
 
 
 def _checked_row(row, V, context) -> np.ndarray:
-    a = check_real_array(f"counts[{len(context)}][{context}]", row, ndim=1)
+    a = check_real_nd(f"counts[{len(context)}][{context}]", row, 1)
     if (V is not None and a.shape != (V,)) or np.any(a < 0) or a.size < 1:
         raise ValueError(f"counts[{len(context)}][{context}]: expected {'V' if V is None else V} counts >= 0, "
                          f"got {describe(a)}")

@@ -31,9 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import get_activation
-from ._checks import (MAX_UNITS, check_array_list, check_choice, check_flag, check_generator, check_ids, check_int,
-                      check_nonnegative, check_positive, check_positive_int, check_real, check_real_array, check_seed,
-                      check_square, check_targets, describe)
+from ._checks import (MAX_UNITS, check_arrays_like, check_bool, check_choice, check_generator, check_ids, check_int,
+                      check_nonnegative, check_positive, check_positive_int, check_real, check_real_array, check_real_nd,
+                      check_seed, check_square, check_targets, describe)
 from .containers import RNNParams, global_norm, same_kind  # global_norm: re-exported (notebook 06 calls remedies.global_norm)
 from .core import _backward, _check_sequence, _forward, _with_spectral_radius, init_params
 
@@ -94,7 +94,7 @@ def _check_distribution(ks, probs):
         raise ValueError(f"ks: expected a 1-D array of integer window lengths >= 1, got {ks!r}")
     if np.any(np.diff(ks) <= 0):
         raise ValueError(f"ks: expected strictly increasing window lengths, got {ks.tolist()}")
-    probs = check_real_array("probs", probs, ndim=1).astype(np.float64, copy=False)
+    probs = check_real_nd("probs", probs, 1).astype(np.float64, copy=False)
     if probs.shape != ks.shape:
         raise ValueError(f"probs: expected shape {ks.shape} (one probability per k), got {probs.shape}")
     if np.any(probs <= 0) or not np.isclose(probs.sum(), 1.0):
@@ -205,7 +205,7 @@ def _flat(g) -> np.ndarray:
 
 def _check_gradient(name: str, g, like=None, like_name: str = "a", *, nonzero: bool = False) -> np.ndarray:
     """A gradient (RNNParams or tuple of finite arrays) flattened into one float vector."""
-    flat = _flat(check_array_list(name, g))
+    flat = _flat(check_arrays_like(name, g))
     if like is not None and flat.size != like.size:
         raise ValueError(f"{name}: expected {like.size} entries in total like {like_name}, got {flat.size}")
     if nonzero and not np.any(flat):
@@ -262,7 +262,7 @@ def clip_by_norm(grads, theta: float):
     One norm over all parameters, so every entry is scaled by the same factor: the direction is
     kept, only the step length changes.
     """
-    arrays = check_array_list("grads", grads)
+    arrays = check_arrays_like("grads", grads)
     theta = check_positive("theta", theta)
     norm = global_norm(arrays)
     if not np.isfinite(norm):  # finite entries whose squares overflow (|g| > 1e154): measure a rescaled copy
@@ -281,7 +281,7 @@ def clip_elementwise(grads, limit: float = 5.0):
     grads: an RNNParams (or tuple of arrays) -> clipped gradients of the same type (new arrays).
     Large entries are cut, small ones kept: the direction changes unless no entry exceeds limit.
     """
-    arrays = check_array_list("grads", grads)
+    arrays = check_arrays_like("grads", grads)
     limit = check_positive("limit", limit)
     clipped = [np.clip(g, -limit, limit) for g in arrays]
     return same_kind(grads, clipped)
@@ -374,7 +374,7 @@ def cliff_loss(w, b, *, x0: float = 0.5, T: int = 50, target: float = 0.7, retur
         raise ValueError(f"b: expected a shape that broadcasts with w's {w.shape}, got {b.shape}") from None
     x0, target = check_real("x0", x0), check_real("target", target)
     T = check_int("T", T, 1)
-    return_grad = check_flag("return_grad", return_grad)
+    return_grad = check_bool("return_grad", return_grad)
     x = np.empty((T + 1, *w.shape))
     x[0] = x0
     for t in range(1, T + 1):
@@ -494,8 +494,8 @@ def omega_from_signals(W_hh, signals: OmegaSignals, bound: float = 1e-20):
     """
     if not isinstance(signals, tuple) or len(signals) != 2:
         raise ValueError(f"signals: expected the OmegaSignals(delta, fprime) of omega_signals, got {describe(signals)}")
-    delta = check_real_array("signals.delta", signals[0], ndim=3)
-    fprime = check_real_array("signals.fprime", signals[1], ndim=3)
+    delta = check_real_nd("signals.delta", signals[0], 3)
+    fprime = check_real_nd("signals.fprime", signals[1], 3)
     if fprime.shape != delta.shape:
         raise ValueError(f"signals.fprime: expected shape {delta.shape} like signals.delta, got {fprime.shape}")
     H = delta.shape[-1]

@@ -21,11 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (MAX_UNITS, check_activation, check_array_list, check_callable, check_flag, check_float_dtype,
+from ._checks import (MAX_UNITS, check_activation, check_arrays_like, check_bool, check_callable, check_float_dtype,
                       check_fraction, check_generator, check_h0, check_ids, check_int, check_int_array, check_nonnegative,
-                      check_optimizer,
-                      check_params, check_positive, check_real, check_real_array, check_targets, check_text,
-                      check_vocab, check_xs, describe)
+                      check_optimizer, check_params, check_positive, check_real, check_real_nd, check_targets,
+                      check_text, check_vocab, check_xs, describe)
 from .containers import RNNParams, global_norm, same_kind
 from .core import _backward, _cross_entropy, _forward, _step_forward, softmax
 from .remedies import clip_by_norm
@@ -57,9 +56,9 @@ def _check_pair(params, grads, state):
     """params and grads as lists of finite float arrays of the same shapes; after the first step
     (state: the optimizer's running arrays) also the shapes of the first step's params."""
     if state is not None:
-        check_array_list("params", params, like=state, like_name="the parameters of the optimizer's first step")
-    p = check_array_list("params", params)
-    return p, check_array_list("grads", grads, like=p)
+        check_arrays_like("params", params, like=state, like_name="the parameters of the optimizer's first step")
+    p = check_arrays_like("params", params)
+    return p, check_arrays_like("grads", grads, like=p)
 
 
 class SGD:
@@ -431,17 +430,17 @@ def probe_r2(states_fit, y_fit, states_test, y_test, ridge: float = 1e-3) -> flo
     ridge regression on the fit rows: beta = (S^T S + ridge I)^{-1} S^T y with S = [states, 1].
     1 means y is a linear function of the state; 0 means no better than predicting the mean.
     """
-    S_fit = check_real_array("states_fit", states_fit, ndim=2).astype(np.float64, copy=False)
+    S_fit = check_real_nd("states_fit", states_fit, 2).astype(np.float64, copy=False)
     if S_fit.shape[0] < 1 or S_fit.shape[1] < 1:
         raise ValueError(f"states_fit: expected shape (N, H) with N, H >= 1, got {S_fit.shape}")
-    y_fit = check_real_array("y_fit", y_fit, ndim=1).astype(np.float64, copy=False)
+    y_fit = check_real_nd("y_fit", y_fit, 1).astype(np.float64, copy=False)
     if y_fit.shape != (S_fit.shape[0],):
         raise ValueError(f"y_fit: expected shape ({S_fit.shape[0]},) like the rows of states_fit, got {y_fit.shape}")
-    S_test = check_real_array("states_test", states_test, ndim=2).astype(np.float64, copy=False)
+    S_test = check_real_nd("states_test", states_test, 2).astype(np.float64, copy=False)
     if S_test.shape[0] < 2 or S_test.shape[1] != S_fit.shape[1]:
         raise ValueError(f"states_test: expected shape (M, {S_fit.shape[1]}) with M >= 2 like states_fit, "
                          f"got {S_test.shape}")
-    y_test = check_real_array("y_test", y_test, ndim=1).astype(np.float64, copy=False)
+    y_test = check_real_nd("y_test", y_test, 1).astype(np.float64, copy=False)
     if y_test.shape != (S_test.shape[0],):
         raise ValueError(f"y_test: expected shape ({S_test.shape[0]},) like the rows of states_test, got {y_test.shape}")
     if np.all(y_test == y_test[0]):
@@ -471,7 +470,7 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     temperature = check_positive("temperature", temperature)
     rng = check_generator("rng", rng)
     f = check_activation(activation)
-    return_states = check_flag("return_states", return_states)
+    return_states = check_bool("return_states", return_states)
     V = params.n_in
     h = np.zeros((1, params.n_hidden), dtype=params.W_hh.dtype)
     np.empty(n, dtype=np.int64)  # an absurd n is a MemoryError now, not a loop that never ends
