@@ -221,9 +221,11 @@ def _rescaled(*vectors):
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if not 0 < na * nb < np.inf:  # entries like 1e-200 or 1e200: rescale, the cosine does not change
-        a, b = _rescaled(a), _rescaled(b)
+    with np.errstate(over="ignore", under="ignore"):
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        ok = 0 < na * nb < np.inf
+    if not ok:  # entries like 1e-200 or 1e200: rescale each, the cosine does not change
+        (a,), (b,) = _rescaled(a), _rescaled(b)
         na, nb = np.linalg.norm(a), np.linalg.norm(b)
     return float(a @ b / (na * nb))
 
@@ -242,8 +244,9 @@ def gradient_errors(g, g_full) -> dict[str, float]:
     "rel_norm": ||g - g_full|| / ||g_full||}, norms over all parameters together."""
     g = _check_gradient("g", g, nonzero=True)
     g_full = _check_gradient("g_full", g_full, g, "g", nonzero=True)
-    rel = np.linalg.norm(g - g_full) / np.linalg.norm(g_full)
-    if not np.isfinite(rel) or np.linalg.norm(g_full) == 0:  # under- or overflow: rescale both together
+    with np.errstate(all="ignore"):
+        rel = np.linalg.norm(g - g_full) / np.linalg.norm(g_full)
+    if not np.isfinite(rel) or rel == 0 and np.any(g != g_full):  # under- or overflow: rescale both together
         gs, fs = _rescaled(g, g_full)
         rel = np.linalg.norm(gs - fs) / np.linalg.norm(fs)
     return {"cosine": _cosine(g, g_full), "rel_norm": float(rel)}
@@ -264,12 +267,18 @@ def clip_by_norm(grads, theta: float):
     """
     arrays = check_arrays_like("grads", grads)
     theta = check_positive("theta", theta)
-    norm = global_norm(arrays)
-    if not np.isfinite(norm):  # finite entries whose squares overflow (|g| > 1e154): measure a rescaled copy
+    with np.errstate(over="ignore"):
+        norm = global_norm(arrays)
+    if not np.isfinite(norm) or (norm == 0 and any(np.any(a) for a in arrays)):
+        # finite entries whose squares over- or underflow (|g| > 1e154 or < 1e-154): measure a rescaled copy
         m = max(float(np.max(np.abs(a))) for a in arrays)
         unit = [a / m for a in arrays]
         n_unit = global_norm(unit)
-        return same_kind(grads, [u * (theta / n_unit) for u in unit]), m * n_unit
+        with np.errstate(over="ignore"):
+            norm = m * n_unit
+        if norm < theta:
+            return same_kind(grads, arrays), norm
+        return same_kind(grads, [u * (theta / n_unit) for u in unit]), norm
     scale = theta / norm if norm >= theta else 1.0
     clipped = [g * scale for g in arrays]
     return same_kind(grads, clipped), norm

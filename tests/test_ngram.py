@@ -91,3 +91,14 @@ def test_bad_input(kwargs, match):
 def test_witten_bell_rejects_non_counts():
     with pytest.raises(ValueError, match="counts: expected the list returned by ngram_counts"):
         ngram.witten_bell({(): np.ones(3)}, [0])
+
+
+def test_witten_bell_checks_context_ids_and_the_rows_it_uses():
+    counts = ngram.ngram_counts(np.array([0, 1, 2, 1, 0]), 3, 2)
+    assert np.isclose(ngram.witten_bell(counts, []).sum(), 1.0)  # an empty context is the unigram estimate
+    for bad in ([-1], [3], [0.5], ["a"]):
+        with pytest.raises(ValueError, match="^context: expected"):
+            ngram.witten_bell(counts, bad)
+    broken = [counts[0], {**counts[1], (1,): np.array([1.0, -1.0, 0.0])}]
+    with pytest.raises(ValueError, match=r"^counts\[1\]\[\(1,\)\]: expected 3 counts >= 0"):
+        ngram.witten_bell(broken, [1])
