@@ -244,6 +244,8 @@ def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
 # argument gets a clear error instead of numpy's "array is too big" or "maximum allowed dimension".
 MAX_UNITS = 100_000
 
+from ._values import check_callable  # noqa: E402,F401 - the core group's, re-exported for train
+
 
 def describe(value) -> str:
     """A short description of a value for a message (arrays by shape and dtype, others by repr)."""
@@ -289,13 +291,6 @@ def check_arrays_like(name: str, arrays, like=None, like_name: str = "params") -
                 label = f"{name}.{fields[i]}" if fields else f"{name}[{i}]"
                 raise ValueError(f"{label}: expected shape {np.shape(like[i])} like {like_name}, got {a.shape}")
     return out
-
-
-def check_callable(name: str, value, what: str = "a function"):
-    """value if it is callable; else ValueError."""
-    if not callable(value):
-        raise ValueError(f"{name}: expected {what}, got {describe(value)}")
-    return value
 
 
 def check_optimizer(optimizer):
