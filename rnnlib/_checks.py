@@ -16,6 +16,9 @@ import every validator from `_checks`.
 
 from __future__ import annotations
 
+import math  # noqa: F401 - used by the validators appended below by the analysis and training groups
+import numbers  # noqa: F401
+
 import numpy as np
 
 from .activations import Activation, get_activation

@@ -134,6 +134,9 @@ def _check_no_overflow(where: str, h: np.ndarray, logits: np.ndarray, offset: in
 # ----------------------------------------------------------------------------------------------
 
 
+_MAX_PARAMS = 10**9  # init_params refuses more: a clear error instead of numpy's MemoryError
+
+
 def init_params(
     n_in: int,
     n_hidden: int,
@@ -151,8 +154,13 @@ def init_params(
     |eigenvalue| equals it exactly (notebooks 05 and 06 use this). Seeded: the same arguments
     always give the same parameters.
     """
-    for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        check_positive_int(name, value)
+    sizes = {name: check_positive_int(name, value) for name, value in
+             (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))}
+    count = n_hidden * (n_in + n_hidden + 1 + n_out) + n_out
+    if count > _MAX_PARAMS:
+        largest = max(sizes, key=sizes.get)
+        raise ValueError(f"{largest}: expected sizes giving at most {_MAX_PARAMS:.0e} parameters (8 GB in float64), "
+                         f"got n_in = {n_in}, n_hidden = {n_hidden}, n_out = {n_out}: {count:.3g} parameters")
     seed = check_int("seed", seed, 0)
     scale = check_nonnegative("scale", scale)
     dtype = check_float_dtype("dtype", dtype)
