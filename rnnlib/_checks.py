@@ -237,3 +237,107 @@ def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
         size = np.abs(x) @ np.abs(params.W_hx.T) + np.abs(h) @ np.abs(params.W_hh.T) + np.abs(params.b_h)
         tol = np.sqrt(np.finfo(trace.a.dtype).eps) * (size + np.finfo(trace.a.dtype).tiny)
         return bool(np.all((trace.a[t] == a) | (np.abs(trace.a[t] - a) <= tol)))
+
+
+# ---- validators for the training group ----
+# rnnlib.train, remedies, tasks, ngram and lstm. Same contract as above: return the argument
+# normalized, or raise a ValueError "<argument>: expected <what>, got <what>".
+
+# A bound on sizes that enter a product (n x n count tables, H x H matrices): beyond it the
+# argument gets a clear error instead of numpy's "array is too big" or "maximum allowed dimension".
+MAX_UNITS = 100_000
+
+from ._values import check_callable  # noqa: E402,F401 - the core group's, re-exported for train
+
+
+def describe(value) -> str:
+    """A short description of a value for a message (arrays by shape and dtype, others by repr)."""
+    return _short(value)
+
+
+def _as_array(name: str, value, what: str) -> np.ndarray:
+    """np.asarray(value), or "{name}: expected {what}, got ..." for None, strings and ragged nesting."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name}: expected {what}, got {describe(value)}")
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raise ValueError(f"{name}: expected {what}, got {describe(value)}") from None
+
+
+def check_real_nd(name: str, value, ndim: int, *, finite: bool = True) -> np.ndarray:
+    """`check_real_array` with exactly `ndim` dimensions; else "{name}: expected a real {ndim}-D array"."""
+    a = check_real_array(name, value, finite=finite)
+    if a.ndim != ndim:
+        raise ValueError(f"{name}: expected a real {ndim}-D array, got shape {a.shape}")
+    return a
+
+
+def check_real_fields(names, arrays, prefix: str = "params") -> list:
+    """Each field of a parameter container as a float array of a real dtype; else a ValueError
+    naming {prefix}.{field} (finiteness is checked separately, after the shapes)."""
+    return [check_real_array(f"{prefix}.{n}", a, finite=False) for n, a in zip(names, arrays)]
+
+
+def check_arrays_like(name: str, arrays, like=None, like_name: str = "params") -> list:
+    """`check_array_list` (finite real arrays), non-empty, and with `like` (a sequence of arrays) the
+    same number of arrays with the same shapes; entries named {name}.{field} or {name}[i]."""
+    out = check_array_list(name, arrays)
+    if not out:
+        raise ValueError(f"{name}: expected a non-empty tuple of arrays (e.g. an RNNParams), got {describe(arrays)}")
+    if like is not None:
+        if len(like) != len(out):
+            raise ValueError(f"{name}: expected {len(like)} arrays like {like_name}, got {len(out)}")
+        fields = getattr(arrays, "_fields", None)
+        for i, a in enumerate(out):
+            if a.shape != np.shape(like[i]):
+                label = f"{name}.{fields[i]}" if fields else f"{name}[{i}]"
+                raise ValueError(f"{label}: expected shape {np.shape(like[i])} like {like_name}, got {a.shape}")
+    return out
+
+
+def check_optimizer(optimizer):
+    """An optimizer object with a method step(params, grads) (rnnlib.train.SGD, Adagrad, Adam, ...)."""
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+        raise ValueError(f"optimizer: expected an optimizer object with a step(params, grads) method, e.g. "
+                         f"rnnlib.train.Adam(0.01), got {describe(optimizer)}")
+    return optimizer
+
+
+def check_seed(name: str, seed) -> int:
+    """A seed for np.random.default_rng: an integer >= 0 (not a bool)."""
+    return check_int(name, seed, 0)
+
+
+def check_ids(name: str, ids, V: int | None = None, *, ndim: int | None = 1, min_size: int = 1) -> np.ndarray:
+    """ids as an integer array (not bool) of `ndim` dimensions (None: any) with at least min_size
+    entries, each in 0..V-1 (>= 0 when V is None); else ValueError."""
+    dims = "an" if ndim is None else f"a {ndim}-D"
+    where = "" if V is None else f" in 0..{V - 1}"
+    what = f"{dims} integer array of at least {min_size} ids{where}"
+    a = _as_array(name, ids, what)
+    if a.size == 0 and a.dtype == np.float64 and not isinstance(ids, np.ndarray):
+        a = a.astype(np.int64)  # [] or (): no ids, and numpy's default dtype for them is float
+    if not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name}: expected {what}, got dtype {a.dtype}")
+    if (ndim is not None and a.ndim != ndim) or a.size < min_size:
+        raise ValueError(f"{name}: expected {what}, got shape {a.shape}")
+    if a.size and (a.min() < 0 or (V is not None and a.max() >= V)):
+        raise ValueError(f"{name}: expected {what}, got values from {a.min()} to {a.max()}")
+    return a
+
+
+def check_text(name: str, text) -> str:
+    """A non-empty str; else ValueError."""
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"{name}: expected a non-empty string, got {describe(text)}")
+    return text
+
+
+def check_vocab(vocab) -> list:
+    """A vocabulary: a non-empty list (or tuple) of distinct one-character strings."""
+    ok = isinstance(vocab, (list, tuple)) and len(vocab) > 0
+    ok = ok and all(isinstance(c, str) and len(c) == 1 for c in vocab) and len(set(vocab)) == len(vocab)
+    if not ok:
+        raise ValueError(f"vocab: expected a non-empty list of distinct characters (build_vocab's), got {describe(vocab)}")
+    return list(vocab)

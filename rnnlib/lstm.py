@@ -41,8 +41,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (as_float, check_finite_fields, check_int, check_ord, check_output_layer, check_positive_int,
-                      check_real, check_state, check_targets, check_time_major)
+from ._checks import (MAX_UNITS, check_finite_fields, check_float_dtype, check_int, check_ord,
+                      check_output_layer, check_positive, check_positive_int, check_real, check_real_array,
+                      check_real_fields, check_seed, check_state, check_targets, check_time_major, describe)
 from .core import RNNParams, Trace, logsumexp, softmax
 from .jacobians import _running_products
 
@@ -137,7 +138,7 @@ def check_lstm_params(params) -> LSTMParams:
             params = LSTMParams(*params)
         else:
             raise ValueError(f"params: expected an LSTMParams(W_x, W_h, b, W_yh, b_y), got {type(params).__name__}")
-    W_x, W_h, b, W_yh, b_y = (as_float(p) for p in params)
+    W_x, W_h, b, W_yh, b_y = check_real_fields(LSTMParams._fields, params)
     if W_h.ndim != 2 or W_h.shape[0] != 4 * W_h.shape[1] or W_h.shape[1] < 1:
         raise ValueError(f"params.W_h: expected shape (4H, H), four gate blocks i, f, g, o of H rows, got {W_h.shape}")
     H = W_h.shape[1]
@@ -150,16 +151,25 @@ def check_lstm_params(params) -> LSTMParams:
     return LSTMParams(W_x, W_h, b, W_yh, b_y)
 
 
-def _check_xs(xs, params: LSTMParams) -> np.ndarray:
-    xs = check_time_major(xs)
+def _check_xs(xs, params: LSTMParams, name: str = "xs") -> np.ndarray:
+    """xs (T, B, X) (or x_t (B, X) with name="x_t") -> a new array in the dtype of W_h: the trace keeps
+    its own copy, so editing the caller's array afterwards changes nothing computed from the trace."""
+    xs = check_real_array(name, xs, finite=False)
+    if name == "xs":
+        xs = check_time_major(xs)
+    elif xs.ndim != 2 or xs.shape[0] < 1:
+        raise ValueError(f"x_t: expected one step's inputs (B, X) with B >= 1, got shape {xs.shape}")
     if xs.shape[-1] != params.n_in:
-        raise ValueError(f"xs: expected last dimension X = {params.n_in} (W_x is {params.W_x.shape}), got shape {xs.shape}")
+        raise ValueError(f"{name}: expected last dimension X = {params.n_in} (W_x is {params.W_x.shape}), got shape "
+                         f"{xs.shape}")
     if not np.all(np.isfinite(xs)):
-        raise ValueError("xs: expected finite values, got NaN or inf")
-    return xs.astype(params.W_h.dtype, copy=False)
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return xs.astype(params.W_h.dtype, copy=True)
 
 
-def _check_state(name: str, s, B: int, params: LSTMParams) -> np.ndarray:
+def _check_state(name: str, s, B: int, params: LSTMParams, *, none_is_zeros: bool = True) -> np.ndarray:
+    if s is not None or not none_is_zeros:  # the step functions take arrays only, as their equations do
+        check_real_array(name, s, finite=False)
     return check_state(name, s, B, params.n_hidden, params.W_h.dtype)
 
 
@@ -172,9 +182,11 @@ def init_lstm_params(n_in: int, n_hidden: int, n_out: int, *, seed: int = 0, for
     recommend: f_t starts near sigma(1) = 0.73, not 0.5). Seeded.
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        check_positive_int(name, value)
+        check_int(name, check_positive_int(name, value), 1, MAX_UNITS)
+    seed = check_seed("seed", seed)
     forget_bias = check_real("forget_bias", forget_bias)
     scale = check_real("scale", scale, 0.0)
+    dtype = check_float_dtype("dtype", dtype)
     rng = np.random.default_rng(seed)
     H = n_hidden
     W_x = rng.standard_normal((4 * H, n_in)) * (scale / np.sqrt(n_in))
@@ -214,6 +226,9 @@ class LSTMStepCache(NamedTuple):
 
 def gates(z_t: np.ndarray):
     """The four gate activations from the stacked pre-activations z_t (B, 4H): (i, f, g, o), each (B, H)."""
+    z_t = check_real_array("z_t", z_t)
+    if z_t.ndim < 1 or z_t.shape[-1] < 4 or z_t.shape[-1] % 4:
+        raise ValueError(f"z_t: expected a last dimension 4H, four gate blocks i, f, g, o, got shape {z_t.shape}")
     H = z_t.shape[-1] // 4
     return (_sigmoid(z_t[..., :H]), _sigmoid(z_t[..., H:2 * H]), np.tanh(z_t[..., 2 * H:3 * H]),
             _sigmoid(z_t[..., 3 * H:]))
@@ -229,6 +244,11 @@ def step_forward(x_t, h_prev, c_prev, params: LSTMParams):
     Returns:
         h_t (B, H), c_t (B, H), y_hat_t (B, Y), cache (LSTMStepCache).
     """
+    params = check_lstm_params(params)
+    x_t = _check_xs(x_t, params, "x_t")
+    B = x_t.shape[0]
+    h_prev = _check_state("h_prev", h_prev, B, params, none_is_zeros=False)
+    c_prev = _check_state("c_prev", c_prev, B, params, none_is_zeros=False)
     z_t = x_t @ params.W_x.T + h_prev @ params.W_h.T + params.b  # (B, 4H) pre-activations
     i_t, f_t, g_t, o_t = gates(z_t)  # (L1)-(L4)
     c_t = f_t * c_prev + i_t * g_t  # (L5): keep part of the old cell, add part of the candidate
@@ -249,6 +269,13 @@ def step_backward(dlogits_t, dh_next, dc_next, cache: LSTMStepCache):
         dh_prev = dL/dh_{t-1} (B, H), dc_prev = dL/dc_{t-1} (B, H), grads (LSTMParams) of this
         step's contribution.
     """
+    cache = _check_cache(cache)
+    B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
+    dlogits_t = check_real_array("dlogits_t", dlogits_t)
+    if dlogits_t.shape != (B, Y):
+        raise ValueError(f"dlogits_t: expected shape (B, Y) = ({B}, {Y}) like the cache, got {dlogits_t.shape}")
+    dh_next = _check_state("dh_next", dh_next, B, cache.params, none_is_zeros=False)
+    dc_next = _check_state("dc_next", dc_next, B, cache.params, none_is_zeros=False)
     x_t, h_prev, c_prev, i_t, f_t, g_t, o_t, c_t, tanh_c_t, h_t, params = cache
     dW_yh = dlogits_t.T @ h_t  # logits_t = W_yh h_t + b_y
     db_y = dlogits_t.sum(axis=0)
@@ -266,6 +293,25 @@ def step_backward(dlogits_t, dh_next, dc_next, cache: LSTMStepCache):
     dh_prev = dz_t @ params.W_h  # z_t = W_x x_t + W_h h_{t-1} + b
     grads = LSTMParams(dz_t.T @ x_t, dz_t.T @ h_prev, dz_t.sum(axis=0), dW_yh, db_y)
     return dh_prev, dc_prev, grads
+
+
+def _check_cache(cache) -> LSTMStepCache:
+    """cache from `step_forward`: an LSTMStepCache whose arrays fit its params; else ValueError."""
+    if not isinstance(cache, LSTMStepCache):
+        raise ValueError(f"cache: expected the LSTMStepCache returned by lstm.step_forward, got {describe(cache)}")
+    try:
+        params = check_lstm_params(cache.params)
+    except ValueError as e:
+        raise ValueError(f"cache.{e}") from None
+    B, X, H = np.shape(cache.x_t)[0] if np.ndim(cache.x_t) == 2 else -1, params.n_in, params.n_hidden
+    fields = {name: (B, X if name == "x_t" else H) for name in LSTMStepCache._fields[:-1]}
+    arrays = {}
+    for name, shape in fields.items():
+        a = check_real_array(f"cache.{name}", getattr(cache, name))
+        if a.shape != shape or B < 1:
+            raise ValueError(f"cache.{name}: expected shape {shape} like the rest of the cache, got {a.shape}")
+        arrays[name] = a
+    return LSTMStepCache(**arrays, params=params)
 
 
 def _loss_and_dlogits(logits: np.ndarray, targets: np.ndarray):
@@ -413,11 +459,28 @@ def _forward(params: LSTMParams, xs, h0, c0) -> LSTMTrace:
 
 
 def _check_trace(trace, params: LSTMParams) -> None:
+    """trace must be an LSTMTrace of `forward` for a model with the sizes X, H, Y of params."""
     if not isinstance(trace, LSTMTrace):
         raise ValueError(f"trace: expected the LSTMTrace returned by rnnlib.lstm.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_h is {params.W_h.shape}), "
+    xs = trace.xs
+    if not isinstance(xs, np.ndarray) or xs.ndim != 3 or xs.shape[0] < 1 or xs.shape[1] < 1:
+        raise ValueError(f"trace: expected trace.xs of shape (T, B, X), got {describe(xs)}")
+    T, B, X = xs.shape
+    H, Y = params.n_hidden, params.n_out
+    if trace.h.ndim == 3 and trace.h.shape[2] != H:
+        raise ValueError(f"trace: expected hidden size H = {H} (W_h is {params.W_h.shape}), "
                          f"got a trace with H = {trace.h.shape[2]}")
+    if X != params.n_in:
+        raise ValueError(f"trace: expected a trace of a model with X = {params.n_in} inputs like params, got X = {X}")
+    if trace.logits.ndim == 3 and trace.logits.shape[2] != Y:
+        raise ValueError(f"trace: expected a trace of a model with Y = {Y} outputs like params, "
+                         f"got Y = {trace.logits.shape[2]}")
+    shapes = {"h": (T + 1, B, H), "c": (T + 1, B, H), "gates": (T + 1, B, 4 * H), "tanh_c": (T + 1, B, H),
+              "logits": (T + 1, B, Y), "y_hat": (T + 1, B, Y)}
+    for name, shape in shapes.items():
+        a = getattr(trace, name)
+        if not isinstance(a, np.ndarray) or a.shape != shape:
+            raise ValueError(f"trace: expected trace.{name} of shape {shape}, got {describe(a)}")
 
 
 def backward(params: LSTMParams, trace: LSTMTrace, targets):
@@ -690,8 +753,11 @@ def flops_per_step(n_in: int, n_hidden: int, n_out: int, model: str = "lstm") ->
 
 def last_step_accuracy(params: LSTMParams, xs, targets) -> float:
     """Fraction of sequences whose most likely class at step T is the target y_T. xs (T, B, X), targets (T, B)."""
-    trace = forward(params, xs)
-    return float(np.mean(np.argmax(trace.logits[-1], axis=-1) == np.asarray(targets)[-1]))
+    params = check_lstm_params(params)
+    xs = _check_xs(xs, params)
+    targets = check_targets(targets, xs.shape[0], xs.shape[1], params.n_out)
+    trace = _forward(params, xs, *(np.zeros((xs.shape[1], params.n_hidden), dtype=xs.dtype) for _ in range(2)))
+    return float(np.mean(np.argmax(trace.logits[-1], axis=-1) == targets[-1]))
 
 
 def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 200, batch: int = 32,
@@ -708,7 +774,13 @@ def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 
     from .tasks import remember_first
     from .train import Adam
 
+    T = check_int("T", T, 2)
+    seed = check_seed("seed", seed)
+    n_hidden = check_int("n_hidden", n_hidden, 1, MAX_UNITS)
     check_positive_int("n_steps", n_steps)
+    batch, n_test = check_int("batch", batch, 1), check_int("n_test", n_test, 1)
+    forget_bias, lr = check_real("forget_bias", forget_bias), check_positive("lr", lr)
+    clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
     rng = np.random.default_rng(seed)
     n_symbols, n_distractors = 2, 4
     X, Y = n_symbols + n_distractors + 1, n_symbols + 1
@@ -745,7 +817,11 @@ def gradient_profiles(T: int = 100, n_hidden: int = 16, batch: int = 8, *, forge
     from .tasks import remember_first
 
     T = check_int("T", T, 2)
+    n_hidden = check_int("n_hidden", n_hidden, 1, MAX_UNITS)
+    batch = check_int("batch", batch, 1)
+    forget_bias = check_real("forget_bias", forget_bias)
     input_scale = check_real("input_scale", input_scale, 0.0)
+    seed = check_seed("seed", seed)
     xs, targets, _ = remember_first(T, batch, np.random.default_rng(seed))
     X, Y = xs.shape[2], 3
     rnn = init_rnn(X, n_hidden, Y, "gaussian", spectral_radius=1.0, input_scale=input_scale, seed=seed)

@@ -20,17 +20,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_ids, check_int, check_real_nd, describe
 
 __all__ = ["ngram_counts", "witten_bell", "ngram_log_probs", "ngram_loss"]
 
 
 def _check_ids(name: str, ids, V: int, min_size: int) -> np.ndarray:
-    a = np.asarray(ids)
-    if a.ndim != 1 or a.size < min_size or not np.issubdtype(a.dtype, np.integer) or (
-            a.size and (a.min() < 0 or a.max() >= V)):
-        raise ValueError(f"{name}: expected a 1-D array of at least {min_size} integer ids in 0..{V - 1}, got shape "
-                         f"{a.shape} dtype {a.dtype}")
+    return check_ids(name, ids, V, ndim=1, min_size=min_size)
+
+
+def _check_counts(counts) -> int:
+    """The structure of `ngram_counts`' result (a list of dicts with the unigram row counts[0][()]); returns V.
+    The rows a lookup uses are checked where they are used (`_checked_row`), not all of them on every call."""
+    if not isinstance(counts, list) or not counts or not all(isinstance(level, dict) for level in counts) \
+            or () not in counts[0]:
+        raise ValueError(f"counts: expected the list returned by ngram_counts, got {describe(counts)}")
+    return _checked_row(counts[0][()], None, ()).size
+
+
+def _checked_row(row, V, context) -> np.ndarray:
+    a = check_real_nd(f"counts[{len(context)}][{context}]", row, 1)
+    if (V is not None and a.shape != (V,)) or np.any(a < 0) or a.size < 1:
+        raise ValueError(f"counts[{len(context)}][{context}]: expected {'V' if V is None else V} counts >= 0, "
+                         f"got {describe(a)}")
     return a
 
 
@@ -62,15 +74,21 @@ def witten_bell(counts: list[dict], context) -> np.ndarray:
     Starts from the uniform 1/V and applies P(w|h) = (c(h,w) + u(h) P(w|h')) / (c(h) + u(h))
     for h = the last 0, 1, ..., n - 1 characters of the context.
     """
-    if not isinstance(counts, list) or not counts or () not in counts[0]:
-        raise ValueError(f"counts: expected the list returned by ngram_counts, got {type(counts).__name__}")
-    V = counts[0][()].size
-    context = [int(c) for c in np.asarray(context, dtype=np.int64).ravel()]
+    V = _check_counts(counts)
+    context = check_ids("context", context, V, ndim=1, min_size=0).tolist()
+    return _witten_bell(counts, context, V, check=True)
+
+
+def _witten_bell(counts: list[dict], context: list, V: int, check: bool = False) -> np.ndarray:
+    """`witten_bell` for checked arguments (check=True: the rows used are checked on the way)."""
     p = np.full(V, 1.0 / V)
     for m in range(min(len(counts), len(context) + 1)):
-        c = counts[m].get(tuple(context[len(context) - m:]))
+        key = tuple(context[len(context) - m:])
+        c = counts[m].get(key)
         if c is None:   # never seen: then no longer context ending here was seen either
             break
+        if check:
+            c = _checked_row(c, V, key)
         u = np.count_nonzero(c)   # distinct followers
         p = (c + u * p) / (c.sum() + u)
     return p
@@ -89,7 +107,7 @@ def ngram_log_probs(train_ids, test_ids, V: int, order: int) -> np.ndarray:
     train_ids = _check_ids("train_ids", train_ids, V, 1)
     test = _check_ids("test_ids", test_ids, V, 2).tolist()
     counts = ngram_counts(train_ids, V, order)
-    return np.log([witten_bell(counts, test[max(0, t - order + 1):t])[test[t]] for t in range(1, len(test))])
+    return np.log([_witten_bell(counts, test[max(0, t - order + 1):t], V)[test[t]] for t in range(1, len(test))])
 
 
 def ngram_loss(train_ids, test_ids, V: int, order: int) -> float:

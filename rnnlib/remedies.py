@@ -31,7 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import get_activation
-from ._checks import check_choice, check_generator, check_int, check_nonnegative, check_positive, check_positive_int
+from ._checks import (MAX_UNITS, check_arrays_like, check_bool, check_choice, check_generator, check_ids, check_int,
+                      check_nonnegative, check_positive, check_positive_int, check_real, check_real_array, check_real_nd,
+                      check_seed, check_square, check_targets, describe)
 from .containers import RNNParams, global_norm, same_kind  # global_norm: re-exported (notebook 06 calls remedies.global_norm)
 from .core import _backward, _check_sequence, _forward, _with_spectral_radius, init_params
 
@@ -74,7 +76,7 @@ def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tan
     chunk and the result is full BPTT's exactly. Cost O(T) vector-Jacobian products, memory
     O(k) states. Equation: the gradient of sum_t L_t with dh_s/dh_{s-1} set to 0 at borders s.
     """
-    params, xs, h, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h, targets, f = _check_sequence_with_targets(params, xs, h0, targets, activation)
     k = check_int("k", k, 1)
     loss, grads = 0.0, params.zeros_like()
     for s in range(0, xs.shape[0], k):
@@ -87,12 +89,12 @@ def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tan
 
 
 def _check_distribution(ks, probs):
-    ks = np.asarray(ks)
-    probs = np.asarray(probs, dtype=np.float64)
-    if ks.ndim != 1 or ks.size < 1 or not np.issubdtype(ks.dtype, np.integer) or np.any(ks < 1):
+    ks = check_ids("ks", ks, ndim=1, min_size=1)
+    if np.any(ks < 1):
         raise ValueError(f"ks: expected a 1-D array of integer window lengths >= 1, got {ks!r}")
     if np.any(np.diff(ks) <= 0):
         raise ValueError(f"ks: expected strictly increasing window lengths, got {ks.tolist()}")
+    probs = check_real_nd("probs", probs, 1).astype(np.float64, copy=False)
     if probs.shape != ks.shape:
         raise ValueError(f"probs: expected shape {ks.shape} (one probability per k), got {probs.shape}")
     if np.any(probs <= 0) or not np.isclose(probs.sum(), 1.0):
@@ -122,7 +124,7 @@ def bptt_randomized(params: RNNParams, xs, targets, h0=None, activation: str = "
     """
     ks, probs = _check_distribution(ks, probs)
     rng = check_generator("rng", rng)
-    checked = _check_sequence(params, xs, h0, targets, activation)
+    checked = _check_sequence_with_targets(params, xs, h0, targets, activation)
     K = int(ks[rng.choice(ks.size, p=probs)])
     return (*_randomized_gradient(*checked, ks, probs, K), K)
 
@@ -150,7 +152,7 @@ def randomized_expectation(params: RNNParams, xs, targets, h0=None, activation: 
     tested in tests/test_remedies.py and notebook 06) up to rounding.
     """
     ks, probs = _check_distribution(ks, probs)
-    checked = _check_sequence(params, xs, h0, targets, activation)
+    checked = _check_sequence_with_targets(params, xs, h0, targets, activation)
     total = checked[0].zeros_like()
     for k_i, p_i in zip(ks, probs):
         _, g = _randomized_gradient(*checked, ks, probs, int(k_i))
@@ -201,25 +203,53 @@ def _flat(g) -> np.ndarray:
     return np.concatenate([np.ravel(a) for a in g])
 
 
+def _check_gradient(name: str, g, like=None, like_name: str = "a", *, nonzero: bool = False) -> np.ndarray:
+    """A gradient (RNNParams or tuple of finite arrays) flattened into one float vector."""
+    flat = _flat(check_arrays_like(name, g))
+    if like is not None and flat.size != like.size:
+        raise ValueError(f"{name}: expected {like.size} entries in total like {like_name}, got {flat.size}")
+    if nonzero and not np.any(flat):
+        raise ValueError(f"{name}: expected a nonzero gradient, got a zero vector")
+    return flat
+
+
+def _rescaled(*vectors):
+    """The vectors divided by their largest |entry| together: the same directions and ratios of
+    norms, with norms between 1 and sqrt(size), so that nothing under- or overflows."""
+    m = max(float(np.max(np.abs(v))) for v in vectors)
+    return [v / m for v in vectors]
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    with np.errstate(over="ignore", under="ignore"):
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        ok = 0 < na * nb < np.inf
+    if not ok:  # entries like 1e-200 or 1e200: rescale each, the cosine does not change
+        (a,), (b,) = _rescaled(a), _rescaled(b)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(a @ b / (na * nb))
+
+
 def cosine(a, b) -> float:
     """Cosine of the angle between two gradients (RNNParams or tuples of arrays), all entries flattened.
 
     cos = <a, b> / (||a|| ||b||); 1.0 means the same direction.
     """
-    a, b = _flat(a), _flat(b)
-    if a.shape != b.shape:
-        raise ValueError(f"b: expected {a.size} entries in total like a, got {b.size}")
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
-        raise ValueError("a, b: expected nonzero gradients, got a zero vector")
-    return float(a @ b / (na * nb))
+    a = _check_gradient("a", a, nonzero=True)
+    return _cosine(a, _check_gradient("b", b, a, "a", nonzero=True))
 
 
 def gradient_errors(g, g_full) -> dict[str, float]:
     """How far an approximate gradient g is from the full one: {"cosine": cos(g, g_full),
     "rel_norm": ||g - g_full|| / ||g_full||}, norms over all parameters together."""
-    d = _flat(g) - _flat(g_full)
-    return {"cosine": cosine(g, g_full), "rel_norm": float(np.linalg.norm(d) / np.linalg.norm(_flat(g_full)))}
+    g = _check_gradient("g", g, nonzero=True)
+    g_full = _check_gradient("g_full", g_full, g, "g", nonzero=True)
+    with np.errstate(all="ignore"):
+        rel = np.linalg.norm(g - g_full) / np.linalg.norm(g_full)
+    if not np.isfinite(rel) or rel == 0 and np.any(g != g_full):  # under- or overflow: rescale both together
+        gs, fs = _rescaled(g, g_full)
+        rel = np.linalg.norm(gs - fs) / np.linalg.norm(fs)
+    return {"cosine": _cosine(g, g_full), "rel_norm": float(rel)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,10 +265,22 @@ def clip_by_norm(grads, theta: float):
     One norm over all parameters, so every entry is scaled by the same factor: the direction is
     kept, only the step length changes.
     """
+    arrays = check_arrays_like("grads", grads)
     theta = check_positive("theta", theta)
-    norm = global_norm(grads)
+    with np.errstate(over="ignore"):
+        norm = global_norm(arrays)
+    if not np.isfinite(norm) or (norm == 0 and any(np.any(a) for a in arrays)):
+        # finite entries whose squares over- or underflow (|g| > 1e154 or < 1e-154): measure a rescaled copy
+        m = max(float(np.max(np.abs(a))) for a in arrays)
+        unit = [a / m for a in arrays]
+        n_unit = global_norm(unit)
+        with np.errstate(over="ignore"):
+            norm = m * n_unit
+        if norm < theta:
+            return same_kind(grads, arrays), norm
+        return same_kind(grads, [u * (theta / n_unit) for u in unit]), norm
     scale = theta / norm if norm >= theta else 1.0
-    clipped = [g * scale for g in grads]
+    clipped = [g * scale for g in arrays]
     return same_kind(grads, clipped), norm
 
 
@@ -248,8 +290,9 @@ def clip_elementwise(grads, limit: float = 5.0):
     grads: an RNNParams (or tuple of arrays) -> clipped gradients of the same type (new arrays).
     Large entries are cut, small ones kept: the direction changes unless no entry exceeds limit.
     """
+    arrays = check_arrays_like("grads", grads)
     limit = check_positive("limit", limit)
-    clipped = [np.clip(g, -limit, limit) for g in grads]
+    clipped = [np.clip(g, -limit, limit) for g in arrays]
     return same_kind(grads, clipped)
 
 
@@ -274,10 +317,11 @@ def init_recurrent(n_hidden: int, kind: str = "orthogonal", *, spectral_radius: 
     spectral_radius: if given, W_hh is multiplied so that max |eigenvalue| equals it exactly.
     Seeded: the same arguments give the same matrix.
     """
-    H = check_positive_int("n_hidden", n_hidden)
+    H = check_int("n_hidden", check_positive_int("n_hidden", n_hidden), 1, MAX_UNITS)
     check_choice("kind", kind, INIT_KINDS)
     if spectral_radius is not None:
         spectral_radius = check_nonnegative("spectral_radius", spectral_radius)
+    seed = check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     if kind == "small":
         W = 0.01 * rng.standard_normal((H, H))
@@ -300,6 +344,13 @@ def init_rnn(n_in: int, n_hidden: int, n_out: int, kind: str = "orthogonal", *,
     Shapes as in `rnnlib.init_params`: W_hx (H, X) Gaussian with std input_scale / sqrt(X),
     W_yh (Y, H) Gaussian with std 1 / sqrt(H), zero biases. Seeded.
     """
+    for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
+        check_int(name, check_positive_int(name, value), 1, MAX_UNITS)
+    check_choice("kind", kind, INIT_KINDS)
+    if spectral_radius is not None:
+        check_nonnegative("spectral_radius", spectral_radius)
+    input_scale = check_real("input_scale", input_scale, 0.0)
+    seed = check_seed("seed", seed)
     p = init_params(n_in, n_hidden, n_out, seed=seed)
     W_hh = init_recurrent(n_hidden, kind, spectral_radius=spectral_radius, seed=seed + 1)
     return p._replace(W_hx=p.W_hx * input_scale, W_hh=W_hh)
@@ -324,8 +375,15 @@ def cliff_loss(w, b, *, x0: float = 0.5, T: int = 50, target: float = 0.7, retur
     dL/dw = sum_t delta_t sigma(x_{t-1}), dL/db = sum_t delta_t.
     (A regression model with a scalar state; rnnlib.core's softmax RNN does not cover it.)
     """
+    w = check_real_array("w", w).astype(np.float64, copy=False)
+    b = check_real_array("b", b).astype(np.float64, copy=False)
+    try:
+        w, b = np.broadcast_arrays(w, b)
+    except ValueError:
+        raise ValueError(f"b: expected a shape that broadcasts with w's {w.shape}, got {b.shape}") from None
+    x0, target = check_real("x0", x0), check_real("target", target)
     T = check_int("T", T, 1)
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return_grad = check_bool("return_grad", return_grad)
     x = np.empty((T + 1, *w.shape))
     x[0] = x0
     for t in range(1, T + 1):
@@ -349,6 +407,11 @@ def gradient_descent_path(w0: float, b0: float, lr: float, n_steps: int, *, clip
     Returns (path (n_steps + 1, 2) of (w, b), grad_norms (n_steps,) before clipping).
     With clip = theta, each step is -lr * clip_by_norm(g, theta): at most lr * theta long.
     """
+    w0, b0 = check_real("w0", w0), check_real("b0", b0)
+    lr = check_positive("lr", lr)
+    n_steps = check_int("n_steps", n_steps, 0)
+    clip = None if clip is None else check_positive("clip", clip)
+    cliff_loss(np.array([w0]), np.array([b0]), **cliff_kwargs)  # checks cliff_kwargs (T, x0, target) up front
     path = np.empty((n_steps + 1, 2))
     path[0] = w0, b0
     norms = np.empty(n_steps)
@@ -390,8 +453,16 @@ def omega_signals(params: RNNParams, xs, targets, h0=None, activation: str = "ta
     xs (T, B, X), targets (T, B), h0 (B, H) or None -> OmegaSignals of two (T, B, H) arrays.
     delta_t is per example (not divided by B); Omega only uses its direction.
     """
-    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h0, targets, f = _check_sequence_with_targets(params, xs, h0, targets, activation)
     return _omega_signals(params, _forward(params, xs, h0, f), targets)
+
+
+def _check_sequence_with_targets(params, xs, h0, targets, activation):
+    """`_check_sequence` with targets required (None is not "no targets" here)."""
+    params, xs, h0, checked, f = _check_sequence(params, xs, h0, targets, activation)
+    if checked is None:
+        checked = check_targets(targets, xs.shape[0], xs.shape[1], params.n_out)
+    return params, xs, h0, checked, f
 
 
 def _omega_signals(params: RNNParams, trace, targets) -> OmegaSignals:
@@ -430,9 +501,14 @@ def omega_from_signals(W_hh, signals: OmegaSignals, bound: float = 1e-20):
     With u = v W_hh, v = delta_t * f'(a_t): d||u||/dW_hh = v^T u / ||u||, so
     dOmega/dW_hh = mean over (t, b) of 2 (r - 1) / (||delta_t|| ||u||) v^T u, r = ||u|| / ||delta_t||.
     """
-    W_hh = np.asarray(W_hh, dtype=np.float64)
-    delta, fprime = signals
+    if not isinstance(signals, tuple) or len(signals) != 2:
+        raise ValueError(f"signals: expected the OmegaSignals(delta, fprime) of omega_signals, got {describe(signals)}")
+    delta = check_real_nd("signals.delta", signals[0], 3)
+    fprime = check_real_nd("signals.fprime", signals[1], 3)
+    if fprime.shape != delta.shape:
+        raise ValueError(f"signals.fprime: expected shape {delta.shape} like signals.delta, got {fprime.shape}")
     H = delta.shape[-1]
+    W_hh = check_square("W_hh", W_hh).astype(np.float64, copy=False)
     if W_hh.shape != (H, H):
         raise ValueError(f"W_hh: expected shape ({H}, {H}) to match the signals, got {W_hh.shape}")
     bound = check_positive("bound", bound)
@@ -458,7 +534,7 @@ def omega(params: RNNParams, xs, targets, h0=None, activation: str = "tanh", bou
     `omega_signals` followed by `omega_from_signals`; see there for the formula and for which
     terms are held constant. Introduced in notebook 08.
     """
-    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h0, targets, f = _check_sequence_with_targets(params, xs, h0, targets, activation)
     bound = check_positive("bound", bound)
     return omega_from_signals(params.W_hh, _omega_signals(params, _forward(params, xs, h0, f), targets), bound)
 
@@ -469,7 +545,7 @@ def bptt_omega(params: RNNParams, xs, targets, alpha: float, h0=None, activation
     The loss returned is L alone (the cross-entropy, as `rnnlib.bptt`); alpha >= 0 weighs Omega.
     With alpha = 0 the gradients are `rnnlib.bptt`'s exactly.
     """
-    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h0, targets, f = _check_sequence_with_targets(params, xs, h0, targets, activation)
     alpha = check_nonnegative("alpha", alpha)
     trace = _forward(params, xs, h0, f)  # one forward pass for both
     loss, grads, _ = _backward(params, trace, targets, None)

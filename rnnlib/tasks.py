@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_generator, check_int, check_int_array, check_positive
+from ._checks import (check_choice, check_generator, check_int, check_int_array, check_nonnegative, check_optimizer,
+                      check_positive, check_seed, check_targets)
 from . import remedies
 from .containers import RNNParams, global_norm
-from .core import forward
+from .core import _check_sequence, _forward
 from .remedies import init_rnn
 from .train import Adam, train_on_batches
 
@@ -55,7 +56,9 @@ def last_step_accuracy(params: RNNParams, xs, targets, activation: str = "tanh")
 
     xs (T, B, X), targets (T, B) -> a float in [0, 1].
     """
-    trace = forward(params, xs, activation=activation)
+    params, xs, h0, _, f = _check_sequence(params, xs, None, None, activation)
+    targets = check_targets(targets, xs.shape[0], xs.shape[1], params.n_out)
+    trace = _forward(params, xs, h0, f)
     return float(np.mean(np.argmax(trace.logits[-1], axis=-1) == targets[-1]))
 
 
@@ -69,15 +72,32 @@ def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 
     Returns (accuracy at step T on n_test held-out sequences, history from
     `train.train_on_batches`, params). Deterministic given its arguments.
     """
+    _check_run(T, seed, n_hidden, n_steps, batch, clip_norm, kind, spectral_radius, n_test)
+    optimizer = Adam(0.01) if optimizer is None else check_optimizer(optimizer)
     rng = np.random.default_rng(seed)
     n_symbols, n_distractors = 2, 4
     X, Y = n_symbols + n_distractors + 1, n_symbols + 1
     params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
-    optimizer = Adam(0.01) if optimizer is None else optimizer
     params, history = train_on_batches(params, lambda i: remember_first(T, batch, rng)[:2], n_steps,
                                        optimizer, clip_norm=clip_norm)
     xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
     return last_step_accuracy(params, xs, targets), history, params
+
+
+def _check_run(T, seed, n_hidden, n_steps, batch, clip_norm, kind, spectral_radius, n_test):
+    """The arguments shared by the run_remember_first functions, checked before anything is built."""
+    check_int("T", T, 2)
+    check_seed("seed", seed)
+    check_int("n_hidden", n_hidden, 1)
+    check_int("n_steps", n_steps, 0)
+    check_int("batch", batch, 1)
+    if clip_norm is not None:
+        check_positive("clip_norm", clip_norm)
+    if kind is not None:
+        check_choice("kind", kind, remedies.INIT_KINDS)
+    if spectral_radius is not None:
+        check_nonnegative("spectral_radius", spectral_radius)
+    check_int("n_test", n_test, 1)
 
 
 def wilson_interval(successes, n, z: float = 1.96):
@@ -106,11 +126,13 @@ def run_remember_first_omega(T: int, seed: int, alpha: float, *, n_hidden: int =
     then optional norm clipping. Returns (accuracy at step T on n_test held-out sequences,
     history {"loss", "omega", "grad_norm"} per update, params). Notebook 08.
     """
+    _check_run(T, seed, n_hidden, n_steps, batch, clip_norm, kind, spectral_radius, n_test)
+    alpha = check_nonnegative("alpha", alpha)
+    optimizer = Adam(lr)
     rng = np.random.default_rng(seed)
     n_symbols, n_distractors = 2, 4
     X, Y = n_symbols + n_distractors + 1, n_symbols + 1
     params = remedies.init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
-    optimizer = Adam(lr)
     hist = {k: np.empty(n_steps) for k in ("loss", "omega", "grad_norm")}
     for i in range(n_steps):
         xs, targets, _ = remember_first(T, batch, rng)

@@ -21,9 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (check_activation, check_fraction, check_generator, check_h0, check_int, check_int_array,
-                      check_nonnegative,
-                      check_params, check_positive, check_targets, check_xs)
+from ._checks import (MAX_UNITS, check_activation, check_arrays_like, check_bool, check_callable, check_float_dtype,
+                      check_fraction, check_generator, check_h0, check_ids, check_int, check_int_array, check_nonnegative,
+                      check_optimizer, check_params, check_positive, check_real, check_real_nd, check_targets,
+                      check_text, check_vocab, check_xs, describe)
 from .containers import RNNParams, global_norm, same_kind
 from .core import _backward, _cross_entropy, _forward, _step_forward, softmax
 from .remedies import clip_by_norm
@@ -51,12 +52,13 @@ __all__ = [
 ]
 
 
-def _check_pair(params, grads):
-    if len(params) != len(grads):
-        raise ValueError(f"grads: expected {len(params)} arrays like params, got {len(grads)}")
-    for i, (p, g) in enumerate(zip(params, grads)):
-        if np.shape(p) != np.shape(g):
-            raise ValueError(f"grads[{i}]: expected shape {np.shape(p)} like params[{i}], got {np.shape(g)}")
+def _check_pair(params, grads, state):
+    """params and grads as lists of finite float arrays of the same shapes; after the first step
+    (state: the optimizer's running arrays) also the shapes of the first step's params."""
+    if state is not None:
+        check_arrays_like("params", params, like=state, like_name="the parameters of the optimizer's first step")
+    p = check_arrays_like("params", params)
+    return p, check_arrays_like("grads", grads, like=p)
 
 
 class SGD:
@@ -72,11 +74,12 @@ class SGD:
 
     def step(self, params, grads):
         """One update; returns the new parameters."""
-        _check_pair(params, grads)
+        template = params
+        params, grads = _check_pair(params, grads, self.v)
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
         self.v = [self.momentum * v + g for v, g in zip(self.v, grads)]
-        return same_kind(params, [p - self.lr * v for p, v in zip(params, self.v)])
+        return same_kind(template, [p - self.lr * v for p, v in zip(params, self.v)])
 
 
 class Adagrad:
@@ -93,11 +96,12 @@ class Adagrad:
 
     def step(self, params, grads):
         """One update; returns the new parameters."""
-        _check_pair(params, grads)
+        template = params
+        params, grads = _check_pair(params, grads, self.G)
         if self.G is None:
             self.G = [np.zeros_like(p) for p in params]
         self.G = [G + g * g for G, g in zip(self.G, grads)]
-        return same_kind(params, [p - self.lr * g / (np.sqrt(G) + self.eps) for p, g, G in zip(params, grads, self.G)])
+        return same_kind(template, [p - self.lr * g / (np.sqrt(G) + self.eps) for p, g, G in zip(params, grads, self.G)])
 
 
 class Adam:
@@ -115,7 +119,8 @@ class Adam:
 
     def step(self, params, grads):
         """One update; returns the new parameters."""
-        _check_pair(params, grads)
+        template = params
+        params, grads = _check_pair(params, grads, self.m)
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
@@ -124,7 +129,7 @@ class Adam:
         self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads)]  # first moment
         self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads)]  # second moment
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections
-        return same_kind(params, [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+        return same_kind(template, [p - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
                               for p, m, v in zip(params, self.m, self.v)])
 
 
@@ -135,13 +140,12 @@ class Adam:
 
 def build_vocab(text: str) -> list[str]:
     """The sorted list of distinct characters of `text`; index i is character i's class id."""
-    if not isinstance(text, str) or not text:
-        raise ValueError(f"text: expected a non-empty string, got {type(text).__name__} of length {len(text) if isinstance(text, str) else '?'}")
-    return sorted(set(text))
+    return sorted(set(check_text("text", text)))
 
 
 def encode(text: str, vocab: list[str]) -> np.ndarray:
     """Characters -> integer ids (len(text),) with vocab[id] == char."""
+    text, vocab = check_text("text", text), check_vocab(vocab)
     index = {c: i for i, c in enumerate(vocab)}
     missing = sorted(set(text) - set(index))
     if missing:
@@ -151,11 +155,15 @@ def encode(text: str, vocab: list[str]) -> np.ndarray:
 
 def decode(ids, vocab: list[str]) -> str:
     """Integer ids -> the string of their characters."""
+    vocab = check_vocab(vocab)
+    ids = check_ids("ids", ids, len(vocab), ndim=None, min_size=0)
     return "".join(vocab[int(i)] for i in np.ravel(ids))
 
 
 def one_hot(ids, n: int, dtype=np.float64) -> np.ndarray:
     """Integer ids of any shape S -> one-hot array (*S, n): x[..., ids] = 1."""
+    n = check_int("n", n, 1, MAX_UNITS)
+    dtype = check_float_dtype("dtype", dtype)
     ids = check_int_array("ids", ids, 0, n - 1)
     return np.eye(n, dtype=dtype)[ids]
 
@@ -201,6 +209,11 @@ def char_rnn_setup(*, train_fraction: float = 0.9, B: int = 32, k: int = 25, H: 
     B, k, H, theta and lr are notebook 07's settings, returned with the data so that the notebook
     and `examples.char_rnn_experiment` train the same model.
     """
+    train_fraction = check_real("train_fraction", train_fraction, 0.0, 1.0)
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction: expected a number 0 < train_fraction < 1, got {train_fraction!r}")
+    B, k, H = (check_int(name, v, 1) for name, v in (("B", B), ("k", k), ("H", H)))
+    theta, lr = check_positive("theta", theta), check_positive("lr", lr)
     text = load_text()
     vocab = build_vocab(text)
     ids = encode(text, vocab)
@@ -214,9 +227,7 @@ def batch_streams(ids, B: int) -> np.ndarray:
     Stream b is the contiguous piece ids[b L : (b + 1) L], L = N // B, so a hidden state carried
     from one chunk to the next keeps reading the same text (what chunked TBPTT needs).
     """
-    ids = np.asarray(ids)
-    if ids.ndim != 1:
-        raise ValueError(f"ids: expected a 1-D array, got shape {ids.shape}")
+    ids = check_ids("ids", ids, ndim=1, min_size=2)
     B = check_int("B", B, 1, ids.size // 2, high_name="len(ids) // 2")
     L = ids.size // B
     return ids[: L * B].reshape(B, L).T.copy()
@@ -229,10 +240,19 @@ def chunk_batches(streams, k: int):
     are one step later, so the last chunk may be shorter (k' <= k). Feeding the chunks in order
     with the hidden state carried over is chunked truncated BPTT.
     """
-    streams = np.asarray(streams)
-    if streams.ndim != 2 or streams.shape[0] < 2:
-        raise ValueError(f"streams: expected shape (L, B) with L >= 2, got {streams.shape}")
+    streams = _check_streams(streams)
     k = check_int("k", k, 1)
+    return _chunks(streams, k)  # the arguments are checked now, not at the first next()
+
+
+def _check_streams(streams, V=None):
+    streams = check_ids("streams", streams, V, ndim=2, min_size=2)
+    if streams.shape[0] < 2 or streams.shape[1] < 1:
+        raise ValueError(f"streams: expected shape (L, B) with L >= 2 and B >= 1, got {streams.shape}")
+    return streams
+
+
+def _chunks(streams, k):
     L = streams.shape[0]
     for s in range(0, L - 1, k):
         e = min(s + k, L - 1)
@@ -259,6 +279,7 @@ def train_step(params: RNNParams, xs, targets, optimizer, *, h0=None, clip_norm=
     h0 = check_h0(h0, B, params)
     targets = check_targets(targets, T, B, params.n_out)
     clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
+    optimizer = check_optimizer(optimizer)
     return _train_step(params, xs, targets, optimizer, h0, clip_norm, check_activation(activation))
 
 
@@ -284,17 +305,30 @@ def train_on_batches(params: RNNParams, make_batch, n_steps: int, optimizer, *, 
     long-range task of notebook 06.
     """
     params = check_params(params)
+    make_batch = check_callable("make_batch", make_batch, "a function i -> (xs, targets)")
     n_steps = check_int("n_steps", n_steps, 0)
+    optimizer = check_optimizer(optimizer)
     clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
     f = check_activation(activation)
     losses, norms = np.empty(n_steps), np.empty(n_steps)
     for i in range(n_steps):
-        xs, targets = make_batch(i)
-        xs = check_xs(xs, params)  # every batch is new input: checked; the parameters come from the optimizer
-        targets = check_targets(targets, xs.shape[0], xs.shape[1], params.n_out)
+        xs, targets = _checked_batch(make_batch, i, params)  # every batch is new input: checked
         h0 = np.zeros((xs.shape[1], params.n_hidden), dtype=params.W_hh.dtype)
         params, losses[i], norms[i], _ = _train_step(params, xs, targets, optimizer, h0, clip_norm, f)
     return params, {"loss": losses, "grad_norm": norms}
+
+
+def _checked_batch(make_batch, i, params):
+    """make_batch(i) checked: (xs, targets) for params, else a ValueError naming make_batch."""
+    batch = make_batch(i)
+    if not isinstance(batch, tuple) or len(batch) != 2:
+        raise ValueError(f"make_batch: expected a function returning a pair (xs, targets), got {describe(batch)} "
+                         f"from make_batch({i})")
+    try:
+        xs = check_xs(batch[0], params)
+        return xs, check_targets(batch[1], xs.shape[0], xs.shape[1], params.n_out)
+    except ValueError as e:
+        raise ValueError(f"make_batch: expected a valid batch from make_batch({i}), got {e}") from None
 
 
 def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: int = 25, clip_norm=5.0,
@@ -315,9 +349,12 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
     eval_every = check_int("eval_every", eval_every, 1)
     n_steps = check_int("n_steps", n_steps, 0)
     k = check_int("k", k, 1)
+    optimizer = check_optimizer(optimizer)
     clip_norm = None if clip_norm is None else check_positive("clip_norm", clip_norm)
     f = check_activation(activation)
-    streams = np.asarray(streams)
+    if evaluate is not None:
+        check_callable("evaluate", evaluate, "None or a function params -> float")
+    streams = _check_streams(streams, min(params.n_in, params.n_out))  # ids are inputs (X) and targets (Y)
     V = params.n_in
     losses, norms = np.empty(n_steps), np.empty(n_steps)
     eval_steps, evals = [], []
@@ -326,7 +363,7 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
         try:
             inputs, targets = next(chunks)
         except StopIteration:
-            chunks, h = chunk_batches(streams, k), None  # a new pass: start from h_0 = 0
+            chunks, h = _chunks(streams, k), None  # a new pass: start from h_0 = 0
             continue
         xs = one_hot(inputs, V, dtype=params.W_hh.dtype)  # checked by one_hot: ids in 0..V-1
         h = np.zeros((xs.shape[1], params.n_hidden), dtype=xs.dtype) if h is None else h
@@ -335,11 +372,21 @@ def train_char_rnn(params: RNNParams, streams, n_steps: int, optimizer, *, k: in
         i += 1
         if evaluate is not None and (i % eval_every == 0 or i == n_steps):
             eval_steps.append(i)
-            evals.append(float(evaluate(params)))
+            evals.append(_evaluated(evaluate, params))
     history = {"loss": losses, "grad_norm": norms}
     if evaluate is not None:
         history["eval_step"], history["eval"] = np.array(eval_steps), np.array(evals)
     return params, history
+
+
+def _evaluated(evaluate, params) -> float:
+    value = evaluate(params)
+    try:
+        return check_real("evaluate", value)
+    except ValueError:
+        if isinstance(value, (float, np.floating)):  # NaN or inf: a diverged model, reported as it is
+            return float(value)
+        raise ValueError(f"evaluate: expected a function returning a real number, got {describe(value)}") from None
 
 
 def char_loss(params: RNNParams, ids, activation: str = "tanh") -> float:
@@ -350,9 +397,7 @@ def char_loss(params: RNNParams, ids, activation: str = "tanh") -> float:
     back-propagated, so the whole text is read in one go). Used for held-out text in notebook 07.
     """
     params = check_params(params)
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or ids.size < 2:
-        raise ValueError(f"ids: expected a 1-D array of at least 2 ids, got shape {ids.shape}")
+    ids = check_ids("ids", ids, min(params.n_in, params.n_out), ndim=1, min_size=2)
     xs = one_hot(ids[:-1, None], params.n_in, dtype=params.W_hh.dtype)  # checks the ids
     targets = check_targets(ids[1:, None], ids.size - 1, 1, params.n_out)
     trace = _forward(params, xs, np.zeros((1, params.n_hidden), dtype=xs.dtype), check_activation(activation))
@@ -367,11 +412,9 @@ def bigram_loss(train_ids, test_ids, n: int, alpha: float = 0.1) -> float:
     characters, with P(j | i) = (count(i, j) + alpha) / (count(i) + n alpha) (add-alpha smoothing,
     so an unseen pair does not get probability 0).
     """
-    train_ids, test_ids = np.asarray(train_ids), np.asarray(test_ids)
-    for name, a in (("train_ids", train_ids), ("test_ids", test_ids)):
-        if a.ndim != 1 or a.size < 2:
-            raise ValueError(f"{name}: expected a 1-D array of at least 2 ids, got shape {a.shape}")
-        check_int_array(name, a, 0, n - 1)
+    n = check_int("n", n, 1, MAX_UNITS)
+    train_ids = check_ids("train_ids", train_ids, n, ndim=1, min_size=2)
+    test_ids = check_ids("test_ids", test_ids, n, ndim=1, min_size=2)
     alpha = check_nonnegative("alpha", alpha)
     counts = np.full((n, n), alpha)
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)  # count(i, j): j follows i
@@ -387,14 +430,22 @@ def probe_r2(states_fit, y_fit, states_test, y_test, ridge: float = 1e-3) -> flo
     ridge regression on the fit rows: beta = (S^T S + ridge I)^{-1} S^T y with S = [states, 1].
     1 means y is a linear function of the state; 0 means no better than predicting the mean.
     """
-    S_fit, S_test = np.asarray(states_fit, dtype=np.float64), np.asarray(states_test, dtype=np.float64)
-    y_fit, y_test = np.asarray(y_fit, dtype=np.float64), np.asarray(y_test, dtype=np.float64)
-    if S_fit.ndim != 2 or y_fit.shape != (S_fit.shape[0],):
-        raise ValueError(f"y_fit: expected shape ({S_fit.shape[0] if S_fit.ndim == 2 else 'N'},) to match "
-                         f"states_fit (N, H), got {y_fit.shape} and {S_fit.shape}")
-    if S_test.ndim != 2 or S_test.shape[1] != S_fit.shape[1] or y_test.shape != (S_test.shape[0],):
-        raise ValueError(f"states_test, y_test: expected shapes (M, {S_fit.shape[1]}) and (M,), got "
-                         f"{S_test.shape} and {y_test.shape}")
+    S_fit = check_real_nd("states_fit", states_fit, 2).astype(np.float64, copy=False)
+    if S_fit.shape[0] < 1 or S_fit.shape[1] < 1:
+        raise ValueError(f"states_fit: expected shape (N, H) with N, H >= 1, got {S_fit.shape}")
+    y_fit = check_real_nd("y_fit", y_fit, 1).astype(np.float64, copy=False)
+    if y_fit.shape != (S_fit.shape[0],):
+        raise ValueError(f"y_fit: expected shape ({S_fit.shape[0]},) like the rows of states_fit, got {y_fit.shape}")
+    S_test = check_real_nd("states_test", states_test, 2).astype(np.float64, copy=False)
+    if S_test.shape[0] < 2 or S_test.shape[1] != S_fit.shape[1]:
+        raise ValueError(f"states_test: expected shape (M, {S_fit.shape[1]}) with M >= 2 like states_fit, "
+                         f"got {S_test.shape}")
+    y_test = check_real_nd("y_test", y_test, 1).astype(np.float64, copy=False)
+    if y_test.shape != (S_test.shape[0],):
+        raise ValueError(f"y_test: expected shape ({S_test.shape[0]},) like the rows of states_test, got {y_test.shape}")
+    if np.all(y_test == y_test[0]):
+        raise ValueError(f"y_test: expected values that vary (R^2 divides by their variance), got all {y_test[0]!r}")
+    ridge = check_real("ridge", ridge, 0.0)
     S_fit = np.column_stack([S_fit, np.ones(len(S_fit))])
     S_test = np.column_stack([S_test, np.ones(len(S_test))])
     beta = np.linalg.solve(S_fit.T @ S_fit + ridge * np.eye(S_fit.shape[1]), S_fit.T @ y_fit)
@@ -414,15 +465,15 @@ def sample(params: RNNParams, prefix_ids, n: int, *, temperature: float = 1.0, r
     difference changes a character only if u falls within rounding of a CDF boundary.
     """
     params = check_params(params)
-    prefix_ids = np.asarray(prefix_ids)
-    if prefix_ids.ndim != 1 or prefix_ids.size < 1:
-        raise ValueError(f"prefix_ids: expected a 1-D array of at least one id, got shape {prefix_ids.shape}")
+    prefix_ids = check_ids("prefix_ids", prefix_ids, params.n_in, ndim=1, min_size=1)
+    n = check_int("n", n, 0)
     temperature = check_positive("temperature", temperature)
     rng = check_generator("rng", rng)
     f = check_activation(activation)
+    return_states = check_bool("return_states", return_states)
     V = params.n_in
-    check_int_array("prefix_ids", prefix_ids, 0, V - 1)
     h = np.zeros((1, params.n_hidden), dtype=params.W_hh.dtype)
+    np.empty(n, dtype=np.int64)  # an absurd n is a MemoryError now, not a loop that never ends
     out, hs = [], []
     ids = list(prefix_ids)
     for j in range(prefix_ids.size + n - 1):

@@ -370,3 +370,48 @@ def test_measured_decay_is_slower_than_the_most_open_unit_which_is_slower_than_t
         logs = np.concatenate([np.zeros((1, 8, H)), np.cumsum(np.log10(f[::-1]), axis=0)])
         most_open = per_step(np.median(logs.max(axis=2), axis=1))
         assert np.log10(f.mean()) < most_open < measured, (fb, np.log10(f.mean()), most_open, measured)
+
+
+# ---- foreign traces, caches and the caller's arrays (issue 14) -------------------------------
+
+
+@pytest.mark.parametrize("other", [dict(X=4), dict(Y=4), dict(H=6)], ids=["other X", "other Y", "other H"])
+def test_a_trace_of_another_model_is_named_not_used(other):
+    """Before: another X gave W_x gradients of the wrong shape silently, another Y an IndexError."""
+    sizes = dict(X=3, H=5, Y=3) | other
+    p = lstm.init_lstm_params(3, 5, 3)
+    foreign = lstm.init_lstm_params(sizes["X"], sizes["H"], sizes["Y"], seed=1)
+    trace = lstm.forward(foreign, np.ones((4, 2, sizes["X"])))
+    targets = np.zeros((4, 2), dtype=int)
+    for call in (lambda: lstm.backward(p, trace, targets), lambda: lstm.jacobian(p, trace, 3, 1),
+                 lambda: lstm.jacobian_log_norms(p, trace), lambda: lstm.loss_gradient_log_norms(p, trace, targets)):
+        with pytest.raises(ValueError, match="^trace: expected"):
+            call()
+
+
+def test_forward_keeps_its_own_copy_of_xs():
+    """Editing xs in place after forward must not change what backward computes from the trace."""
+    p = lstm.init_lstm_params(3, 5, 3)
+    xs = np.random.default_rng(0).standard_normal((4, 2, 3))
+    targets = np.zeros((4, 2), dtype=int)
+    trace = lstm.forward(p, xs)
+    before = lstm.backward(p, trace, targets)[1]
+    xs[:] = 100.0
+    after = lstm.backward(p, trace, targets)[1]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_step_functions_check_their_arguments():
+    p = lstm.init_lstm_params(3, 5, 3)
+    x, h, c = np.ones((2, 3)), np.zeros((2, 5)), np.zeros((2, 5))
+    with pytest.raises(ValueError, match=r"^params: expected an LSTMParams"):
+        lstm.step_forward(x, h, c, tuple(p)[:4])
+    with pytest.raises(ValueError, match=r"^h_prev: expected finite values"):
+        lstm.step_forward(x, h * np.nan, c, p)
+    with pytest.raises(ValueError, match=r"^x_t: expected last dimension X = 3"):
+        lstm.step_forward(np.ones((2, 4)), h, c, p)
+    cache = lstm.step_forward(x, h, c, p)[3]
+    with pytest.raises(ValueError, match=r"^dlogits_t: expected shape \(B, Y\) = \(2, 3\)"):
+        lstm.step_backward(np.ones((2, 4)), h, c, cache)
+    with pytest.raises(ValueError, match=r"^cache: expected the LSTMStepCache"):
+        lstm.step_backward(np.ones((2, 3)), h, c, tuple(cache))

@@ -78,9 +78,9 @@ def test_counting_more_context_helps_on_repetitive_text():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(train_ids=[0, 1], test_ids=[0, 1], V=2, order=0), "order: expected an integer >= 1"),
-    (dict(train_ids=[0, 3], test_ids=[0, 1], V=2, order=2), "train_ids: expected a 1-D array"),
-    (dict(train_ids=[0, 1], test_ids=[1], V=2, order=2), "test_ids: expected a 1-D array of at least 2"),
-    (dict(train_ids=[0.0, 1.0], test_ids=[0, 1], V=2, order=2), "train_ids: expected .* integer ids"),
+    (dict(train_ids=[0, 3], test_ids=[0, 1], V=2, order=2), "train_ids: expected a 1-D integer array"),
+    (dict(train_ids=[0, 1], test_ids=[1], V=2, order=2), "test_ids: expected a 1-D integer array of at least 2"),
+    (dict(train_ids=[0.0, 1.0], test_ids=[0, 1], V=2, order=2), "train_ids: expected .* integer array"),
     (dict(train_ids=[0, 1], test_ids=[0, 1], V=0, order=2), "V: expected an integer >= 1"),
 ])
 def test_bad_input(kwargs, match):
@@ -91,3 +91,14 @@ def test_bad_input(kwargs, match):
 def test_witten_bell_rejects_non_counts():
     with pytest.raises(ValueError, match="counts: expected the list returned by ngram_counts"):
         ngram.witten_bell({(): np.ones(3)}, [0])
+
+
+def test_witten_bell_checks_context_ids_and_the_rows_it_uses():
+    counts = ngram.ngram_counts(np.array([0, 1, 2, 1, 0]), 3, 2)
+    assert np.isclose(ngram.witten_bell(counts, []).sum(), 1.0)  # an empty context is the unigram estimate
+    for bad in ([-1], [3], [0.5], ["a"]):
+        with pytest.raises(ValueError, match="^context: expected"):
+            ngram.witten_bell(counts, bad)
+    broken = [counts[0], {**counts[1], (1,): np.array([1.0, -1.0, 0.0])}]
+    with pytest.raises(ValueError, match=r"^counts\[1\]\[\(1,\)\]: expected 3 counts >= 0"):
+        ngram.witten_bell(broken, [1])

@@ -249,3 +249,56 @@ def test_wilson_interval_matches_hand_computed_values():
     np.testing.assert_allclose(high, [0.76341, 1.0], atol=1e-4)
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(11, 10)
+
+
+# ---- bad input and extreme values (issue 14) ------------------------------------------------
+
+
+def test_clip_by_norm_rejects_an_infinite_gradient_instead_of_returning_zeros():
+    g = rnnlib.init_params(3, 4, 2)
+    with pytest.raises(ValueError, match=r"^grads\.W_hh: expected finite values, got NaN or inf$"):
+        remedies.clip_by_norm(g._replace(W_hh=g.W_hh * np.inf), 1.0)
+
+
+def test_clip_by_norm_of_huge_finite_entries_keeps_the_direction():
+    """Entries of 1e200: the sum of squares overflows, yet the clipped gradient has norm theta and
+    the direction of g (before the fix it was all zeros)."""
+    g = rnnlib.init_params(3, 4, 2, seed=1)
+    big = rnnlib.RNNParams(*(a * 1e200 + 1e200 for a in g))
+    clipped, norm = remedies.clip_by_norm(big, 2.0)
+    assert np.isfinite(norm) and norm > 1e200
+    assert np.isclose(remedies.global_norm(clipped), 2.0, rtol=1e-12)
+    assert np.isclose(remedies.cosine(clipped, big), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_cosine_and_gradient_errors_are_scale_free_at_extreme_magnitudes(scale):
+    a, b = rnnlib.init_params(3, 4, 2, seed=1), rnnlib.init_params(3, 4, 2, seed=2)
+    a, b = (rnnlib.RNNParams(*(x + 0.5 for x in p)) for p in (a, b))  # no zero arrays (the biases)
+    small = lambda p: rnnlib.RNNParams(*(x * scale for x in p))
+    assert np.isclose(remedies.cosine(small(a), small(b)), remedies.cosine(a, b), rtol=1e-12)
+    got, want = remedies.gradient_errors(small(a), small(b)), remedies.gradient_errors(a, b)
+    assert np.isclose(got["rel_norm"], want["rel_norm"], rtol=1e-12) and np.isclose(got["cosine"], want["cosine"])
+
+
+def test_cosine_names_the_zero_argument():
+    a = rnnlib.init_params(3, 4, 2, seed=1)
+    with pytest.raises(ValueError, match="^b: expected a nonzero gradient, got a zero vector$"):
+        remedies.cosine(a, a.zeros_like())
+    with pytest.raises(ValueError, match="^a: expected a nonzero gradient"):
+        remedies.cosine(a.zeros_like(), a)
+
+
+def test_omega_functions_require_targets():
+    params, xs, targets = _problem()[:3]
+    for fn in (remedies.omega_signals, remedies.omega, remedies.bptt_chunked):
+        with pytest.raises(ValueError, match=r"^targets: expected .*\(T, B\) = \(7, 3\), got"):
+            fn(params, xs, None)
+
+
+def test_clip_by_norm_of_tiny_entries_reports_their_norm_and_leaves_them():
+    g = rnnlib.RNNParams(*(a * 1e-200 + 1e-200 for a in rnnlib.init_params(3, 4, 2, seed=1)))
+    clipped, norm = remedies.clip_by_norm(g, 1.0)
+    flat = np.concatenate([np.ravel(a) for a in g])
+    assert np.isclose(norm, 1e-200 * np.linalg.norm(flat / 1e-200), rtol=1e-12)
+    assert all(np.array_equal(c, a) for c, a in zip(clipped, g))

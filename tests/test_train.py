@@ -280,3 +280,82 @@ def test_char_rnn_setup_is_the_recipe_of_notebook_07():
     assert np.array_equal(np.concatenate([s.train_ids, s.heldout_ids]), s.ids)
     assert (s.B, s.k, s.H, s.theta, s.lr) == (32, 25, 64, 25.0, 0.01)
     assert train.char_rnn_setup(train_fraction=0.5, k=10).n_train == len(s.ids) // 2
+
+
+# ---- bad input (issue 14): the cases a learner meets first ----------------------------------
+
+
+def test_chunk_batches_checks_its_arguments_when_called_not_at_the_first_next():
+    with pytest.raises(ValueError, match="^k: expected an integer >= 1, got 0$"):
+        train.chunk_batches(np.zeros((6, 2), dtype=int), 0)  # no next(): the call itself raises
+    with pytest.raises(ValueError, match="^streams: expected"):
+        train.chunk_batches(np.zeros(6, dtype=int), 2)
+    chunks = list(train.chunk_batches(np.arange(12).reshape(6, 2), 2))  # the valid call still yields chunks
+    assert [c[0].shape[0] for c in chunks] == [2, 2, 1]
+
+
+@pytest.mark.parametrize("make", [lambda: train.Adagrad(eps=np.nan), lambda: train.Adam(eps=-1e-8),
+                                  lambda: train.Adam(eps=np.inf), lambda: train.SGD(lr=True)])
+def test_optimizers_reject_nan_negative_infinite_or_bool_settings(make):
+    with pytest.raises(ValueError, match=r"^(eps|lr): expected a finite number > 0"):
+        make()
+
+
+@pytest.mark.parametrize("opt", [train.SGD(0.1), train.Adagrad(0.1), train.Adam(0.1)], ids=["sgd", "adagrad", "adam"])
+def test_optimizer_step_rejects_nan_gradients_and_a_model_change(opt):
+    p, g = rnnlib.init_params(3, 5, 3), rnnlib.init_params(3, 5, 3, seed=1)
+    with pytest.raises(ValueError, match=r"^grads\.W_hh: expected finite values"):
+        opt.step(p, g._replace(W_hh=g.W_hh * np.nan))
+    opt.step(p, g)  # the first step fixes the shapes of the running statistics
+    with pytest.raises(ValueError, match=r"^params\.W_hx: expected shape \(5, 3\) like the parameters of the "
+                                         r"optimizer's first step"):
+        opt.step(rnnlib.init_params(4, 5, 3), rnnlib.init_params(4, 5, 3))
+
+
+@pytest.mark.parametrize("loop", ["train_step", "train_on_batches", "train_char_rnn"])
+def test_a_string_optimizer_is_named_before_any_training(loop):
+    p = rnnlib.init_params(3, 4, 3)
+    xs, targets = np.eye(3)[[[0, 1], [2, 0]]], np.array([[1, 2], [0, 1]])
+    calls = {"train_step": lambda: train.train_step(p, xs, targets, "adam"),
+             "train_on_batches": lambda: train.train_on_batches(p, lambda i: (xs, targets), 2, "adam"),
+             "train_char_rnn": lambda: train.train_char_rnn(p, np.zeros((6, 2), dtype=int), 2, "adam", k=2)}
+    with pytest.raises(ValueError, match=r"^optimizer: expected an optimizer object with a step\(params, grads\) "
+                                         r"method, e\.g\. rnnlib\.train\.Adam\(0\.01\), got 'adam'$"):
+        calls[loop]()
+
+
+def test_decode_rejects_ids_outside_the_vocabulary_instead_of_wrapping():
+    assert train.decode([0, 2], ["a", "b", "c"]) == "ac"
+    for bad in ([-1], [3], [0.0], [True]):
+        with pytest.raises(ValueError, match="^ids: expected an integer array of at least 0 ids in 0..2"):
+            train.decode(bad, ["a", "b", "c"])
+
+
+def test_last_step_accuracy_checks_its_targets():
+    p = rnnlib.init_params(7, 4, 3)
+    xs, targets, _ = tasks.remember_first(4, 2, np.random.default_rng(0))
+    assert 0.0 <= tasks.last_step_accuracy(p, xs, targets) <= 1.0
+    for bad in ("abc", targets.astype(float), targets + 3, targets[:, :1]):
+        with pytest.raises(ValueError, match="^targets: expected"):
+            tasks.last_step_accuracy(p, xs, bad)
+
+
+def test_make_batch_errors_name_make_batch_and_the_step():
+    p = rnnlib.init_params(3, 4, 3)
+    xs, targets = np.eye(3)[[[0, 1], [2, 0]]], np.array([[1, 2], [0, 1]])
+    with pytest.raises(ValueError, match=r"^make_batch: expected a valid batch from make_batch\(0\), got targets: "):
+        train.train_on_batches(p, lambda i: (xs, targets + 5), 1, train.SGD(0.1))
+    with pytest.raises(ValueError, match=r"^make_batch: expected a function returning a pair"):
+        train.train_on_batches(p, lambda i: xs, 1, train.SGD(0.1))
+
+
+def test_sample_with_an_absurd_length_is_a_memory_error_not_an_endless_loop():
+    p = rnnlib.init_params(3, 4, 3)
+    with pytest.raises(MemoryError):
+        train.sample(p, np.array([0]), 10**12, rng=np.random.default_rng(0))
+
+
+def test_probe_r2_of_a_constant_target_is_named_not_nan():
+    S = np.random.default_rng(0).standard_normal((8, 3))
+    with pytest.raises(ValueError, match="^y_test: expected values that vary"):
+        train.probe_r2(S, np.arange(8.0), S[:4], np.ones(4))
