@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (check_choice, check_generator, check_int, check_int_array, check_nonnegative, check_optimizer,
+from ._checks import (check_activation, check_choice, check_generator, check_int, check_int_array, check_nonnegative, check_optimizer,
                       check_positive, check_seed, check_targets)
 from . import remedies
 from .containers import RNNParams, global_norm
@@ -64,24 +64,27 @@ def last_step_accuracy(params: RNNParams, xs, targets, activation: str = "tanh")
 
 def run_remember_first(T: int, seed: int, *, n_hidden: int = 16, n_steps: int = 200, batch: int = 32,
                        optimizer=None, clip_norm=None, kind: str = "gaussian", spectral_radius: float = 1.0,
-                       n_test: int = 500):
-    """Train a tanh RNN on `remember_first` with T steps from seed; the experiment of notebook 06.
+                       n_test: int = 500, activation: str = "tanh"):
+    """Train an RNN (tanh by default) on `remember_first` with T steps from seed; notebooks 06 and 08.
 
     Parameters from `remedies.init_rnn(kind, spectral_radius)`; fresh batches of `batch`
-    sequences each step, full BPTT, `optimizer` (default Adam(lr=0.01)), optional norm clipping.
+    sequences each step, full BPTT, `optimizer` (default Adam(lr=0.01)), optional norm clipping,
+    `activation` in the forward and backward passes and in the test (activation="relu",
+    kind="identity", spectral_radius=None is the IRNN of Le, Jaitly & Hinton 2015).
     Returns (accuracy at step T on n_test held-out sequences, history from
     `train.train_on_batches`, params). Deterministic given its arguments.
     """
     _check_run(T, seed, n_hidden, n_steps, batch, clip_norm, kind, spectral_radius, n_test)
+    check_activation(activation)
     optimizer = Adam(0.01) if optimizer is None else check_optimizer(optimizer)
     rng = np.random.default_rng(seed)
     n_symbols, n_distractors = 2, 4
     X, Y = n_symbols + n_distractors + 1, n_symbols + 1
     params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
     params, history = train_on_batches(params, lambda i: remember_first(T, batch, rng)[:2], n_steps,
-                                       optimizer, clip_norm=clip_norm)
+                                       optimizer, clip_norm=clip_norm, activation=activation)
     xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
-    return last_step_accuracy(params, xs, targets), history, params
+    return last_step_accuracy(params, xs, targets, activation=activation), history, params
 
 
 def _check_run(T, seed, n_hidden, n_steps, batch, clip_norm, kind, spectral_radius, n_test):
@@ -144,25 +147,3 @@ def run_remember_first_omega(T: int, seed: int, alpha: float, *, n_hidden: int =
         params = optimizer.step(params, grads)
     xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
     return last_step_accuracy(params, xs, targets), hist, params
-
-
-def run_remember_first_activation(T: int, seed: int, activation: str = "relu", *, kind: str = "identity",
-                                  spectral_radius=None, n_hidden: int = 16, n_steps: int = 200, batch: int = 32,
-                                  optimizer=None, clip_norm=None, n_test: int = 500):
-    """`run_remember_first` with another activation: by default the IRNN of Le, Jaitly & Hinton (2015).
-
-    The same protocol (seed, data, `remedies.init_rnn(kind, spectral_radius)`, fresh batches,
-    full BPTT, `optimizer` (default Adam(lr=0.01)), optional norm clipping, n_test held-out
-    sequences), with `activation` in the forward and backward passes and in the test.
-    activation="tanh" with kind="gaussian", spectral_radius=1.0 reproduces `run_remember_first`.
-    Returns (accuracy at step T, history from `train.train_on_batches`, params). Notebook 08.
-    """
-    rng = np.random.default_rng(seed)
-    n_symbols, n_distractors = 2, 4
-    X, Y = n_symbols + n_distractors + 1, n_symbols + 1
-    params = init_rnn(X, n_hidden, Y, kind, spectral_radius=spectral_radius, seed=seed)
-    optimizer = Adam(0.01) if optimizer is None else optimizer
-    params, history = train_on_batches(params, lambda i: remember_first(T, batch, rng)[:2], n_steps,
-                                       optimizer, clip_norm=clip_norm, activation=activation)
-    xs, targets, _ = remember_first(T, n_test, np.random.default_rng(10_000 + seed))
-    return last_step_accuracy(params, xs, targets, activation=activation), history, params

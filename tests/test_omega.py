@@ -127,12 +127,13 @@ def test_bad_input():
 def test_run_with_an_activation_reproduces_run_remember_first_and_trains_an_irnn():
     # tanh with notebook 06's start: the same run, bit for bit
     acc0, hist0, p0 = tasks.run_remember_first(6, 3, n_steps=30, clip_norm=1.0)
-    acc, hist, p = tasks.run_remember_first_activation(6, 3, "tanh", kind="gaussian", spectral_radius=1.0,
-                                                       n_steps=30, clip_norm=1.0)
+    acc, hist, p = tasks.run_remember_first(6, 3, activation="tanh", kind="gaussian", spectral_radius=1.0,
+                                            n_steps=30, clip_norm=1.0)
     assert acc == acc0 and np.array_equal(hist["loss"], hist0["loss"])
     assert all(np.array_equal(a, b) for a, b in zip(p, p0))
     # ReLU with W_hh = I (the IRNN) is a different model: the default, and it trains to a different result
-    acc_r, hist_r, p_r = tasks.run_remember_first_activation(6, 3, n_steps=30, clip_norm=1.0)
+    acc_r, hist_r, p_r = tasks.run_remember_first(6, 3, activation="relu", kind="identity", spectral_radius=None,
+                                                  n_steps=30, clip_norm=1.0)
     assert np.array_equal(remedies.init_rnn(7, 16, 3, "identity", seed=3).W_hh, np.eye(16))
     assert not np.array_equal(hist_r["loss"], hist0["loss"]) and np.all(np.isfinite(hist_r["loss"]))
     assert acc_r == tasks.last_step_accuracy(p_r, *tasks.remember_first(6, 500, np.random.default_rng(10_003))[:2],
