@@ -13,6 +13,7 @@ normalized values to private workers (`_forward`, `_backward`, ...) that trust t
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -22,11 +23,33 @@ from .containers import RNNParams, Trace  # types only: no import cycle with cor
 # ----------------------------------------------------------------------------------------------
 # Numbers
 # ----------------------------------------------------------------------------------------------
+# A *number* here is a real scalar: a Python int or float, a numpy integer or floating scalar,
+# or a 0-d real array. Bools are not numbers (True is not 1 here), complex is not real, and a
+# string is never converted ("0.5" is rejected, not parsed).
 
 
 def is_int(value) -> bool:
     """True for Python and numpy integers; False for bools (True is not the integer 1 here)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def real_scalar(value) -> float | None:
+    """value as a float if it is a real number (not a bool, complex, string or array of size > 1); else None.
+
+    Huge Python integers beyond the float range come back as +-inf (so a finiteness check rejects them).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or value.dtype.kind not in "iuf":
+            return None
+        value = value[()]
+    if not isinstance(value, (numbers.Real, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        return math.inf if value > 0 else -math.inf
 
 
 def check_int(name: str, value, low: int, high: int | None = None, *, high_name: str | None = None,
@@ -45,42 +68,43 @@ def check_int(name: str, value, low: int, high: int | None = None, *, high_name:
         else:
             bound = high if high_name is None else f"{high_name} = {high}"
             expected = f"{low} <= {name} <= {bound}"
-        raise ValueError(f"{name}: expected an {noun} {expected}, got {value!r}")
+        raise ValueError(f"{name}: expected an {noun} {expected}, got {_short(value)}")
     return int(value)
 
 
 def check_positive_int(name: str, value) -> int:
     """value as an int if it is an integer >= 1 (not a bool); else "expected a positive integer"."""
     if not is_int(value) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        raise ValueError(f"{name}: expected a positive integer, got {_short(value)}")
     return int(value)
 
 
 def check_positive(name: str, value) -> float:
     """value as a float if it is a finite real scalar > 0 (not a bool); else ValueError."""
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
+    x = real_scalar(value)
+    if x is None or not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name}: expected a finite number > 0, got {_short(value)}")
+    return x
 
 
 def check_real(name: str, value, low: float | None = None, high: float | None = None) -> float:
     """value as a float if it is a finite real number in [low, high] (None: unbounded); else ValueError."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+    x = real_scalar(value)
+    if x is None:
+        raise ValueError(f"{name}: expected a real number, got {_short(value)}")
     if not math.isfinite(x) or (low is not None and x < low) or (high is not None and x > high):
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
-        raise ValueError(f"{name}: expected a finite number in [{lo}, {hi}], got {value!r}")
+        raise ValueError(f"{name}: expected a finite number in [{lo}, {hi}], got {_short(value)}")
     return x
 
 
 def check_nonnegative(name: str, value) -> float:
     """value as a float if it is a finite real scalar >= 0 (not a bool); else ValueError."""
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
+    x = real_scalar(value)
+    if x is None or not math.isfinite(x) or x < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {_short(value)}")
+    return x
 
 
 def check_fraction(name: str, value, *, low_open: bool = False, high_open: bool = True) -> float:
@@ -88,30 +112,49 @@ def check_fraction(name: str, value, *, low_open: bool = False, high_open: bool 
 
     low_open / high_open exclude 0 / 1. Message: "{name}: expected 0 <= {name} < 1, got {value!r}".
     """
-    x = None if isinstance(value, bool) or not np.isscalar(value) else value
+    x = real_scalar(value)
     lo, hi = ("<" if low_open else "<="), ("<" if high_open else "<=")
-    ok = x is not None and np.isreal(x) and np.isfinite(x)
+    ok = x is not None and math.isfinite(x)
     ok = ok and (x > 0 if low_open else x >= 0) and (x < 1 if high_open else x <= 1)
     if not ok:
-        raise ValueError(f"{name}: expected 0 {lo} {name} {hi} 1, got {value!r}")
-    return float(x)
+        raise ValueError(f"{name}: expected 0 {lo} {name} {hi} 1, got {_short(value)}")
+    return x
+
+
+def check_bool(name: str, value) -> bool:
+    """value as a bool if it is True or False (a Python or numpy bool); 1, "yes" and None are not."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {_short(value)}")
+    return bool(value)
+
+
+def _same_option(value, option) -> bool:
+    """value == option, and of the same kind: True is not the option 1, 2.0 is not 2, an array is no option."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(option, (bool, np.bool_)):
+        return isinstance(value, (bool, np.bool_)) and isinstance(option, (bool, np.bool_)) and value == option
+    if is_int(option):
+        return is_int(value) and value == option
+    if isinstance(option, str):
+        return isinstance(value, str) and value == option
+    if option is None:
+        return value is None
+    try:
+        return type(value) is type(option) and bool(value == option)
+    except (TypeError, ValueError):
+        return False
 
 
 def check_choice(name: str, value, options):
-    """value if it is one of `options`; else "{name}: expected one of {options}, got {value!r}"."""
-    try:
-        ok = value in options
-    except TypeError:  # an unhashable value tested against a dict or set
-        ok = False
-    if not ok:
-        raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
+    """value if it is one of `options` (same value and kind); else "{name}: expected one of {options}, got {value!r}"."""
+    if not any(_same_option(value, option) for option in options):
+        raise ValueError(f"{name}: expected one of {tuple(options)}, got {_short(value)}")
     return value
 
 
 def check_generator(name: str, rng) -> np.random.Generator:
     """rng if it is a numpy Generator; else "expected a numpy Generator (np.random.default_rng(seed))"."""
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name}: expected a numpy Generator (np.random.default_rng(seed)), got {rng!r}")
+        raise ValueError(f"{name}: expected a numpy Generator (np.random.default_rng(seed)), got {_short(rng)}")
     return rng
 
 
@@ -125,14 +168,99 @@ def check_truncate(truncate) -> int | None:
     if truncate is None:
         return None
     if not is_int(truncate) or truncate < 1:
-        raise ValueError(f"truncate: expected None (full BPTT) or an integer k >= 1, got {truncate!r}")
+        raise ValueError(f"truncate: expected None (full BPTT) or an integer k >= 1, got {_short(truncate)}")
     return int(truncate)
 
 
 def check_ord(ord) -> None:
     """The matrix norm of the Jacobian functions: 2 (spectral) or 'fro' (Frobenius); else ValueError."""
-    if ord not in (2, "fro"):
-        raise ValueError(f"ord: expected 2 (spectral norm) or 'fro' (Frobenius), got {ord!r}")
+    if not (_same_option(ord, 2) or _same_option(ord, "fro")):
+        raise ValueError(f"ord: expected 2 (spectral norm) or 'fro' (Frobenius), got {_short(ord)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Arrays
+# ----------------------------------------------------------------------------------------------
+# A *real array* has an integer or floating dtype. Bool, complex, string and object arrays are
+# rejected (True is not 1.0, complex is not real), never converted with a ComplexWarning.
+
+
+def _short(value, limit: int = 80) -> str:
+    """repr(value), shortened: a large array becomes 'an array of shape (...), dtype ...'."""
+    if isinstance(value, np.ndarray) and value.size > 8:
+        return f"an array of shape {value.shape}, dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _got_dtype(value, a: np.ndarray) -> str:
+    """What a rejected array argument was: its dtype if it looked like an array, else its repr."""
+    if isinstance(value, (np.ndarray, list, tuple)) and a.ndim > 0:
+        return f"dtype {a.dtype}"
+    return _short(value)
+
+
+def as_array(name: str, value) -> np.ndarray:
+    """np.asarray(value), with a ValueError naming the argument when numpy cannot read it (ragged lists)."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name}: expected an array, got {type(value).__name__} that numpy cannot read as one "
+                         f"({e})") from None
+
+
+def check_real_array(name: str, value, *, finite: bool = True) -> np.ndarray:
+    """value as a float array if it is a real (integer or float) array, finite if asked; else ValueError.
+
+    Integer arrays become float64; float16/32/64 stay. Messages:
+        "{name}: expected a real (integer or float) array, got dtype complex128"
+        "{name}: expected finite values, got NaN or inf"
+    """
+    a = as_array(name, value)
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: expected a real (integer or float) array, got {_got_dtype(value, a)}")
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    if finite and not np.isfinite(a).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return a
+
+
+def check_array_list(name: str, arrays, *, finite: bool = True) -> list:
+    """arrays (an RNNParams, tuple or list of real arrays) -> a list of float arrays; else ValueError.
+
+    Messages name the entry: "{name}[2]: expected finite values, got NaN or inf".
+    """
+    if isinstance(arrays, (np.ndarray, str, bytes)) or not isinstance(arrays, (tuple, list)):
+        raise ValueError(f"{name}: expected a tuple or list of arrays (e.g. an RNNParams), got {_short(arrays)}")
+    fields = getattr(arrays, "_fields", None)
+    return [check_real_array(f"{name}.{fields[i]}" if fields else f"{name}[{i}]", a, finite=finite)
+            for i, a in enumerate(arrays)]
+
+
+def check_float_dtype(name: str, dtype) -> np.dtype:
+    """A numpy floating dtype (np.float32, "float64", ...) as np.dtype; None, ints, complex and junk are not."""
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt.kind != "f":
+        raise ValueError(f"{name}: expected a floating dtype such as np.float64 or np.float32, got {_short(dtype)}")
+    return dt
+
+
+def _cast(name: str, x: np.ndarray, dtype) -> np.ndarray:
+    """x (a real array) finite and in `dtype`: a value beyond the range of dtype (1e300 in float32) is rejected, not inf."""
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    if x.dtype == dtype:
+        return x
+    with np.errstate(over="ignore"):
+        y = x.astype(dtype)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{name}: expected finite values within the range of {np.dtype(dtype).name} (the dtype of "
+                         f"the parameters), got values too large for it")
+    return y
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,53 +269,63 @@ def check_ord(ord) -> None:
 
 
 def as_float(a) -> np.ndarray:
-    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay)."""
+    """a as an array; integer or boolean arrays become float64 (float32 and float64 stay).
+
+    No checks: use check_real_array(name, a) at a public boundary.
+    """
     a = np.asarray(a)
     return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
 
 
 def check_square(name: str, W, *, allow_complex: bool = False) -> np.ndarray:
     """W as a float (or, if allowed, complex) array if it is a finite square matrix (H, H); else ValueError."""
-    W = np.asarray(W)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"{name}: expected a square matrix (H, H), got shape {W.shape}")
-    numeric = np.issubdtype(W.dtype, np.number) or W.dtype == np.bool_
-    if not numeric or (np.iscomplexobj(W) and not allow_complex):
+    a = as_array(name, W)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name}: expected a square matrix (H, H), got shape {a.shape}")
+    if a.dtype.kind not in ("iufc" if allow_complex else "iuf"):
         kind = "real or complex" if allow_complex else "real"
-        raise ValueError(f"{name}: expected a {kind} matrix, got dtype {W.dtype}")
-    if not np.all(np.isfinite(W)):
+        raise ValueError(f"{name}: expected a {kind} matrix, got dtype {a.dtype}")
+    if not np.all(np.isfinite(a)):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return W if np.iscomplexobj(W) else as_float(W)
+    return a if a.dtype.kind in "fc" else a.astype(np.float64)
 
 
 def check_int_array(name: str, values, low: int = 0, high: int | None = None) -> np.ndarray:
     """values as an integer array with low <= every entry (<= high if given); else ValueError."""
-    a = np.asarray(values)
-    bad = not np.issubdtype(a.dtype, np.integer) or (a.size and (a.min() < low or (high is not None and a.max() > high)))
-    if bad:
-        expected = f">= {low}" if high is None else f"in {low}..{high}"
-        got = (f"dtype {a.dtype}" if not np.issubdtype(a.dtype, np.integer) else
-               f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}")
+    a = as_array(name, values)
+    expected = f">= {low}" if high is None else f"in {low}..{high}"
+    if a.dtype.kind not in "iu":  # bool, float, complex, str and object arrays are not integers
+        raise ValueError(f"{name}: expected integers {expected}, got {_got_dtype(values, a)}")
+    if a.size and (a.min() < low or (high is not None and a.max() > high)):
+        got = f"values from {a.min()} to {a.max()}" if a.size > 8 else f"{values!r}"
         raise ValueError(f"{name}: expected integers {expected}, got {got}")
     return a
 
 
 def check_params(params) -> RNNParams:
-    """params (an RNNParams, or any 5-tuple in its field order) -> RNNParams of finite float arrays.
+    """params (an RNNParams, or a plain 5-tuple in its field order) -> RNNParams of finite float arrays.
 
-    Checks W_hh (H, H), W_hx (H, X), b_h (H,), W_yh (Y, H), b_y (Y,).
+    Checks W_hh (H, H), W_hx (H, X), b_h (H,), W_yh (Y, H), b_y (Y,) with H, X, Y >= 1, real
+    dtypes (no bool, complex, str, object). Another container (a list, an LSTMParams, a StepCache)
+    is rejected.
     """
     if not isinstance(params, RNNParams):
-        if isinstance(params, tuple) and len(params) == 5:
+        if isinstance(params, tuple) and not hasattr(params, "_fields") and len(params) == 5:
             params = RNNParams(*params)
         else:
-            raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {type(params).__name__}")
-    W_hx, W_hh, b_h, W_yh, b_y = (as_float(p) for p in params)
+            got = type(params).__name__ + (f" of length {len(params)}" if isinstance(params, (tuple, list)) else "")
+            raise ValueError(f"params: expected an RNNParams(W_hx, W_hh, b_h, W_yh, b_y), got {got}")
+    W_hx, W_hh, b_h, W_yh, b_y = (check_real_array(f"params.{name}", p, finite=False)
+                                  for name, p in zip(RNNParams._fields, params))
     if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
         raise ValueError(f"params.W_hh: expected a square matrix (H, H), got shape {W_hh.shape}")
     H = W_hh.shape[0]
+    if H < 1:
+        raise ValueError(f"params.W_hh: expected H >= 1 hidden units, got shape {W_hh.shape}")
     if W_hx.ndim != 2 or W_hx.shape[0] != H:
         raise ValueError(f"params.W_hx: expected shape ({H}, X), got {W_hx.shape}")
+    if W_hx.shape[1] < 1:
+        raise ValueError(f"params.W_hx: expected X >= 1 inputs, got shape {W_hx.shape}")
     if b_h.shape != (H,):
         raise ValueError(f"params.b_h: expected shape ({H},), got {b_h.shape}")
     check_output_layer(W_yh, b_y, H)
@@ -196,9 +334,11 @@ def check_params(params) -> RNNParams:
 
 
 def check_output_layer(W_yh: np.ndarray, b_y: np.ndarray, H: int) -> int:
-    """The output layer of any model with H hidden units: W_yh (Y, H), b_y (Y,); returns Y."""
+    """The output layer of any model with H hidden units: W_yh (Y, H) with Y >= 1, b_y (Y,); returns Y."""
     if W_yh.ndim != 2 or W_yh.shape[1] != H:
         raise ValueError(f"params.W_yh: expected shape (Y, {H}), got {W_yh.shape}")
+    if W_yh.shape[0] < 1:
+        raise ValueError(f"params.W_yh: expected Y >= 1 outputs, got shape {W_yh.shape}")
     Y = W_yh.shape[0]
     if b_y.shape != (Y,):
         raise ValueError(f"params.b_y: expected shape ({Y},) to match W_yh, got {b_y.shape}")
@@ -218,20 +358,19 @@ def check_xs(xs, params: RNNParams) -> np.ndarray:
 
 
 def check_time_major(xs) -> np.ndarray:
-    """xs as an array of shape (T, B, X) with T, B >= 1 (any model's inputs; X is checked by the caller)."""
-    xs = np.asarray(xs)
+    """xs as a real array of shape (T, B, X) with T, B, X >= 1 (any model's inputs; X is checked by the caller)."""
+    xs = check_real_array("xs", xs, finite=False)
     if xs.ndim != 3:
         hint = " (for a single sequence use xs[:, None, :])" if xs.ndim == 2 else ""
         raise ValueError(f"xs: expected a time-major array (T, B, X) with 3 dimensions, got shape {xs.shape}{hint}")
-    T, B, X = xs.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"xs: expected T >= 1 and B >= 1, got shape {xs.shape}")
+    if min(xs.shape) < 1:
+        raise ValueError(f"xs: expected T >= 1, B >= 1 and X >= 1, got shape {xs.shape}")
     return xs
 
 
 def check_x_t(x_t, params: RNNParams) -> np.ndarray:
     """x_t (B, X) with B >= 1 and X = params.n_in, finite (one step's inputs) -> in the dtype of W_hh."""
-    x_t = np.asarray(x_t)
+    x_t = check_real_array("x_t", x_t, finite=False)
     if x_t.ndim != 2 or x_t.shape[0] < 1:
         raise ValueError(f"x_t: expected one step's inputs (B, X) with B >= 1, got shape {x_t.shape}")
     return _check_inputs("x_t", x_t, params)
@@ -241,11 +380,8 @@ def _check_inputs(name: str, x: np.ndarray, params: RNNParams) -> np.ndarray:
     if x.shape[-1] != params.n_in:
         raise ValueError(f"{name}: expected last dimension X = {params.n_in} (W_hx is {params.W_hx.shape}), "
                          f"got shape {x.shape}")
-    dtype = params.W_hh.dtype
-    x = x.astype(dtype, copy=False)  # one conversion; the finite check then runs in the working dtype
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return x
+    # one conversion; the finite check then runs in the working dtype
+    return _cast(name, x, params.W_hh.dtype)
 
 
 def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
@@ -254,24 +390,22 @@ def check_h0(h0, B: int, params: RNNParams, name: str = "h0") -> np.ndarray:
 
 
 def check_state(name: str, s, B: int, H: int, dtype) -> np.ndarray:
-    """A state of any model: s (B, H) finite, or None for zeros -> (B, H) in `dtype`."""
+    """A state of any model: s (B, H) real and finite, or None for zeros -> (B, H) in `dtype`."""
     if s is None:
         return np.zeros((B, H), dtype=dtype)
-    s = np.asarray(s)
+    s = check_real_array(name, s, finite=False)
     if s.shape != (B, H):
         raise ValueError(f"{name}: expected shape (B, H) = ({B}, {H}), got {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return s.astype(dtype, copy=False)
+    return _cast(name, s, dtype)
 
 
 def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
     """targets (T, B) of integer classes in 0..Y-1 -> the same array; T=None checks one step, (B,)."""
-    targets = np.asarray(targets)
+    targets = as_array("targets", targets)
     shape, text = ((B,), f"(B,) = ({B},)") if T is None else ((T, B), f"(T, B) = ({T}, {B})")
     if targets.shape != shape:
         raise ValueError(f"targets: expected shape {text}, got {targets.shape}")
-    if not np.issubdtype(targets.dtype, np.integer):
+    if targets.dtype.kind not in "iu":
         raise ValueError(f"targets: expected integer class indices, got dtype {targets.dtype}")
     if targets.size and (targets.min() < 0 or targets.max() >= Y):
         raise ValueError(
@@ -281,13 +415,51 @@ def check_targets(targets, T: int | None, B: int, Y: int) -> np.ndarray:
 
 
 def check_trace(trace, params: RNNParams) -> None:
-    """trace must be a `Trace` from `rnnlib.forward` with the hidden size H of params.
+    """trace must be a `Trace` that `rnnlib.forward` made with these params.
 
     A non-Trace (an array, a tuple) gets this ValueError before any attribute is read, never
-    numpy's "truth value of an array is ambiguous".
+    numpy's "truth value of an array is ambiguous". A trace of another model is foreign: its
+    X, H or Y differ from params' (checked by shape), or its first and last pre-activations are
+    not W_hx x_t + W_hh h_{t-1} + b_h for these params (checked numerically, O(B H (X + H))).
     """
     if not isinstance(trace, Trace):
         raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got {type(trace).__name__}")
-    if trace.h.shape[2] != params.n_hidden:
-        raise ValueError(f"trace: expected hidden size H = {params.n_hidden} (W_hh is {params.W_hh.shape}), "
+    for field in ("h", "a", "logits", "y_hat", "xs"):
+        value = getattr(trace, field)
+        if not isinstance(value, np.ndarray) or value.ndim != 3 or value.dtype.kind != "f":
+            raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got a Trace whose {field} "
+                             f"is not a 3-d float array")
+    if not isinstance(trace.activation, Activation):
+        raise ValueError(f"trace: expected the Trace returned by rnnlib.forward, got a Trace whose activation is "
+                         f"{_short(trace.activation)}")
+    T, B, X = trace.xs.shape
+    H, Y = params.n_hidden, params.n_out
+    if trace.h.shape[2] != H:
+        raise ValueError(f"trace: expected hidden size H = {H} (W_hh is {params.W_hh.shape}), "
                          f"got a trace with H = {trace.h.shape[2]}")
+    if X != params.n_in:
+        raise ValueError(f"trace: expected a trace of a model with X = {params.n_in} inputs (W_hx is "
+                         f"{params.W_hx.shape}), got a trace with X = {X}")
+    if trace.logits.shape[2] != Y:
+        raise ValueError(f"trace: expected a trace of a model with Y = {Y} outputs (W_yh is {params.W_yh.shape}), "
+                         f"got a trace with Y = {trace.logits.shape[2]}")
+    if T < 1 or B < 1 or trace.h.shape != (T + 1, B, H) or trace.a.shape != (T + 1, B, H) \
+            or trace.logits.shape != (T + 1, B, Y) or trace.y_hat.shape != (T + 1, B, Y):
+        raise ValueError(f"trace: expected h, a of shape (T + 1, B, H) = ({T + 1}, {B}, {H}) and logits, y_hat of "
+                         f"shape ({T + 1}, {B}, {Y}) for xs of shape {trace.xs.shape}, got h {trace.h.shape}, "
+                         f"a {trace.a.shape}, logits {trace.logits.shape}, y_hat {trace.y_hat.shape}")
+    for t in {1, T}:
+        if not _is_pre_activation(trace, params, t):
+            raise ValueError(f"trace: expected a trace of these params, got one whose a_{t} is not "
+                             f"W_hx x_{t} + W_hh h_{t - 1} + b_h for them (a trace of another model, or of params "
+                             f"changed since forward ran)")
+
+
+def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
+    """a_t == W_hx x_t + W_hh h_{t-1} + b_h, to rounding (tolerance sqrt(eps) of the terms' size)."""
+    x, h = trace.xs[t - 1], trace.h[t - 1]
+    with np.errstate(all="ignore"):
+        a = x @ params.W_hx.T + h @ params.W_hh.T + params.b_h
+        size = np.abs(x) @ np.abs(params.W_hx.T) + np.abs(h) @ np.abs(params.W_hh.T) + np.abs(params.b_h)
+        tol = np.sqrt(np.finfo(trace.a.dtype).eps) * (size + np.finfo(trace.a.dtype).tiny)
+        return bool(np.all((trace.a[t] == a) | (np.abs(trace.a[t] - a) <= tol)))
