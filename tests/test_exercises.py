@@ -440,7 +440,7 @@ def test_the_skeleton_is_not_attempted_yet(kind, capsys):
 
 
 def test_not_a_function_is_rejected_clearly():
-    with pytest.raises(AssertionError, match="check_bptt: expected your function, got None"):
+    with pytest.raises(ValueError, match="fn: expected your function for check_bptt, got None"):
         ex.check_bptt(None)
 
 
