@@ -470,7 +470,7 @@ def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
 # on the validators above and keep their message form "<argument>: expected <what>, got <what>".
 
 MAX_STEPS = 10**5  # the longest T of spectra's trajectories and the log-norm routines: a few seconds of Python steps
-MAX_WORK = 3 * 10**10  # multiply-adds of a loop of T matrix products (T H^3): a few seconds on a small machine
+MAX_WORK = 3 * 10**9  # multiply-adds of a loop of T matrix products (T H^3), each with an SVD in the worst case: a few seconds
 MAX_RESULT = 10**8  # numbers in one array a function allocates (800 MB of float64): beyond it a clear error
 
 
@@ -564,7 +564,7 @@ def check_finite_trace(trace, params: RNNParams) -> Trace:
     bad[1:] |= ~np.isfinite(trace.a[1:]).all(axis=(1, 2))  # a_0 is NaN by convention
     if bad.any():
         raise ValueError(f"trace: expected finite states, got NaN or inf from step t = {int(np.argmax(bad))} on "
-                         f"(use rnnlib.jacobians.jacobian_log_norms on a shorter run, or matrix_power_log_norms)")
+                         f"(a run whose states left the float range has no Jacobians there)")
     return trace
 
 
@@ -605,16 +605,15 @@ def check_function(name: str, fn, what: str = "a function") -> None:
         raise ValueError(f"{name}: expected {what}, got {_short(fn)}")
 
 
-def check_profile(profile):
-    """profile must be the GradientProfile that `rnnlib.spectra.gradient_profile` returned, its arrays consistent.
+def check_profile(profile, profile_type: type):
+    """profile must be the GradientProfile (`profile_type`, passed in by rnnlib.spectra, which imports this module)
+    that `rnnlib.spectra.gradient_profile` returned, its arrays consistent.
 
     A tuple, a Verdict, or a profile whose arrays were replaced by ones of other shapes is rejected
     before any field is read.
     """
-    from .spectra import GradientProfile  # here, not at the top: spectra imports this module
-
     what = "the GradientProfile returned by rnnlib.spectra.gradient_profile"
-    if not isinstance(profile, GradientProfile):
+    if not isinstance(profile, profile_type):
         raise ValueError(f"profile: expected {what}, got {type(profile).__name__}")
     p = profile
     arrays = all(isinstance(getattr(p, f), np.ndarray) for f in ("log_norm", "log_scales", "W", "fprime", "h",

@@ -289,6 +289,8 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
     T = check_int("T", T, 0, MAX_STEPS)
     check_work("T", T, H, f"T = {T} for H = {H}", power=2)
     f = check_activation(activation)
+    if H == 2:  # the scalar fast path below knows the four built-in activations by name
+        check_choice("activation", f.name, tuple(_SCALAR_F))
     escape = check_positive("escape", escape)
     h = np.full((T + 1, H), np.nan)
     a = np.full((T + 1, H), np.nan)
@@ -471,7 +473,7 @@ def product_at(profile: GradientProfile, t: int) -> tuple[np.ndarray, float]:
     computed (at most a few 64 x 64 products: the scrubber never recomputes the profile). After an
     escape: all NaN.
     """
-    profile = check_profile(profile)
+    profile = check_profile(profile, GradientProfile)
     t = check_int("t", t, 0, profile.T, high_name="T")
     L = float(profile.log_scales[t])
     H = profile.W.shape[0]
@@ -571,7 +573,7 @@ def grows_exponentially(profile: GradientProfile) -> bool:
     k log10(2) per doubling of t, so its per-step rise over [T/2, T] is half that over [T/4, T/2].
     Counted as exponential when the later per-step rise is positive and at least 3/4 of the earlier.
     """
-    profile = check_profile(profile)
+    profile = check_profile(profile, GradientProfile)
     if profile.activation == "linear":
         return profile.rho > 1.0 + RHO_ONE_TOL
     L = profile.log_norm
@@ -607,7 +609,7 @@ def verdict(profile: GradientProfile) -> Verdict:
     nonlinear one 'grows, not exponentially'. The word is one of VERDICT_WORDS. A peak at
     least 10 times above both the start (1) and the end is reported as transient growth (non-normal W).
     """
-    L = check_profile(profile).log_norm
+    L = check_profile(profile, GradientProfile).log_norm
     T = int(np.flatnonzero(~np.isnan(L))[-1])  # the last step with a value (an escaped relu stops early)
     end = L[T]
     if end <= VANISH_LOG10:

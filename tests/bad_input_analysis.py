@@ -20,6 +20,8 @@ import rnnlib
 from hostile import (OPAQUE, Target, array, boolean, choice, custom, extend, int_array, integer, optional, positive,
                      real, rng, text, without)  # noqa: F401 - the kinds, for reference
 from rnnlib import analysis, examples, exercises, jacobians, spectra
+MAX_STEPS = 10**5  # rnnlib._checks.MAX_STEPS: the longest T of spectra and the log-norm routines
+from rnnlib.activations import Activation
 from rnnlib.containers import RNNParams
 from rnnlib.core import forward, init_params
 
@@ -192,10 +194,10 @@ TARGETS += [
            dict(JACOBIAN_KINDS, k=integer(0, T), ord=ord_kind()), finite=False),  # NaN for t < k, documented
     Target("rnnlib.jacobians.matrix_power_log_norms", jacobians.matrix_power_log_norms,
            lambda: dict(W=np.array([[0.9, 1.0], [0.0, 0.5]]), T=20, ord=2),
-           dict(W=without(array((2, 2)), "complex"), T=integer(0, None, huge=True), ord=ord_kind())),
+           dict(W=without(array((2, 2)), "complex"), T=integer(0, MAX_STEPS, huge=True), ord=ord_kind())),
     Target("rnnlib.jacobians.naive_log_norms", jacobians.naive_log_norms,
            lambda: dict(W_hh=np.array([[0.9, 1.0], [0.0, 0.5]]), T=20),
-           dict(W_hh=array((2, 2)), T=integer(0, None, huge=True))),
+           dict(W_hh=array((2, 2)), T=integer(0, MAX_STEPS, huge=True))),
     Target("rnnlib.jacobians.memory_norms", jacobians.memory_norms,
            lambda: dict(params=_params(), xs=_xs(B_=1), h0=None, activation="tanh"),
            dict(params=params_kind(), xs=array((T, 1, X), free=(0,)), h0=optional(array((1, H))),
@@ -212,6 +214,7 @@ TARGETS += [
 # ----------------------------------------------------------------------------------------------
 
 W2 = np.array([[0.9, 0.5], [0.0, 0.5]])
+SOFTPLUS = Activation("softplus", lambda a: np.logaddexp(0.0, a), lambda a, h: 1.0 / (1.0 + np.exp(-a)), 1.0)
 
 
 def _profile(activation="tanh"):
@@ -254,12 +257,13 @@ TARGETS += [
            lambda: dict(J=np.stack([W2] * T), ord=2), dict(J=array((T, 2, 2), free=(0,)), ord=ord_kind())),
     Target("rnnlib.spectra.hidden_trajectory", spectra.hidden_trajectory,
            lambda: dict(W=W2, h0=np.array([0.3, -0.2]), T=T, activation="tanh", u=None, escape=1e100),
-           dict(W=array((2, 2)), h0=array((2,)), T=integer(0, None, huge=True), activation=activation_kind(),
+           dict(W=array((2, 2)), h0=array((2,)), T=integer(0, MAX_STEPS, huge=True),
+                activation=extend(activation_kind(), ("custom Activation", SOFTPLUS)),
                 u=optional(array((2,))), escape=positive()), finite=False),  # a[0] is NaN: no a_0
     Target("rnnlib.spectra.gradient_profile", spectra.gradient_profile,
            lambda: dict(W=np.eye(H) * 0.5 + np.eye(H, k=1), T=T, activation="tanh", u=np.full(H, 0.1),
                         h0=np.full(H, 0.2), escape=1e100),
-           dict(W=array((H, H)), T=integer(0, None, huge=True), activation=activation_kind(),
+           dict(W=array((H, H)), T=integer(0, MAX_STEPS, huge=True), activation=activation_kind(),
                 u=optional(array((H,))), h0=optional(array((H,))), escape=positive()), finite=False),
     Target("rnnlib.spectra.format_pow10", spectra.format_pow10, lambda: dict(log10_value=-460.3, digits=2),
            dict(log10_value=custom("a real number (inf, -inf and NaN allowed)", ("str", "0.5"), ("None", None),

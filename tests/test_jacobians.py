@@ -161,8 +161,7 @@ def test_fade_rate_does_not_overflow_where_the_ratio_would():
 def test_sizes_beyond_a_few_seconds_or_the_memory_get_a_clear_error():
     with pytest.raises(ValueError, match=r"^T: expected an integer 0 <= T <= 100000, got 100001"):
         matrix_power_log_norms(np.eye(2), 10**5 + 1)
-    with pytest.raises(ValueError, match=r"^T: expected T \* H\^3 <= 3e\+10"):
-        matrix_power_log_norms(np.eye(400), 1000)
-    with pytest.raises(ValueError, match=r"^T: expected sizes whose result \(100001, 64, 64\)"):
-        matrix_power_log_norms(np.eye(64), 10**5)  # ord=2 keeps every product: 3 GB
-    assert matrix_power_log_norms(np.eye(64), 10**4, ord="fro").shape == (10**4 + 1,)
+    with pytest.raises(ValueError, match=r"^T: expected T \* H\^3 <= 3e\+09 \(T matrix products of size H, a few "
+                                         r"seconds\), got T = 20000 for H = 64"):
+        matrix_power_log_norms(np.eye(64), 20000)
+    assert matrix_power_log_norms(np.eye(64), 2000, ord="fro").shape == (2001,)
