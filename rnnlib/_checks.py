@@ -479,9 +479,12 @@ def check_result_size(name: str, shape: tuple, got: str, hint: str = "") -> None
 
     got: how the argument sets the size, e.g. "T = 2000"; hint: what to use instead.
     """
-    n = math.prod(int(d) for d in shape)
+    shape = tuple(int(d) for d in shape)
+    n = 1
+    for d in shape:
+        n *= d
     if n > MAX_RESULT:
-        raise ValueError(f"{name}: expected sizes whose result {tuple(int(d) for d in shape)} holds at most "
+        raise ValueError(f"{name}: expected sizes whose result {shape} holds at most "
                          f"{MAX_RESULT:.0e} numbers{hint}, got {got} ({n:.2e} numbers)")
 
 
