@@ -25,6 +25,7 @@ is step t, h[0] = h_0) is stated once, in `rnnlib.core`.
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .core import (
+    RNNOverflowError,
     RNNParams,
     StepCache,
     Trace,
@@ -48,6 +49,7 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "get_activation",
+    "RNNOverflowError",
     "RNNParams",
     "StepCache",
     "Trace",

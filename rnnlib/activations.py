@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._values import _short, check_callable, check_nonnegative
+
 __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 
 
@@ -29,6 +31,16 @@ class Activation:
     gamma: float
     # derivative_into(a, h, out) writes f'(a) into out without temporaries (optional: speed only).
     derivative_into: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    def __post_init__(self):
+        """Check the fields: a non-empty name, callables f and derivative, a finite gamma >= 0."""
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name: expected a non-empty string such as 'softsign', got {_short(self.name)}")
+        check_callable("f", self.f, "a function a -> f(a) on arrays")
+        check_callable("derivative", self.derivative, "a function (a, h) -> f'(a) on arrays")
+        if self.derivative_into is not None:
+            check_callable("derivative_into", self.derivative_into, "None or a function (a, h, out) -> out")
+        object.__setattr__(self, "gamma", check_nonnegative("gamma", self.gamma))
 
     def __call__(self, a: np.ndarray) -> np.ndarray:
         return self.f(a)
@@ -79,12 +91,10 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get_activation(activation: str | Activation) -> Activation:
-    """Return the Activation named `activation` ("tanh", "sigmoid", "relu" or "linear")."""
+    """Return the Activation named `activation` ("tanh", "sigmoid", "relu" or "linear"), or `activation`
+    itself if it is an Activation."""
     if isinstance(activation, Activation):
         return activation
-    try:
+    if isinstance(activation, str) and activation in ACTIVATIONS:
         return ACTIVATIONS[activation]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}"
-        ) from None
+    raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {_short(activation)}")

@@ -31,12 +31,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (as_float, check_activation, check_h0, check_int, check_nonnegative, check_params, check_positive_int,
-                      check_targets, check_trace, check_truncate, check_x_t, check_xs)
+from ._checks import (check_activation, check_bool, check_float_dtype, check_h0, check_int, check_nonnegative, check_params,
+                      check_positive_int, check_real_array, check_targets, check_trace, check_truncate, check_x_t,
+                      check_xs)
 from .activations import Activation
 from .containers import RNNParams, Trace, global_norm  # re-exported: rnnlib.core.RNNParams works as before
 
 __all__ = [
+    "RNNOverflowError",
     "RNNParams",
     "Trace",
     "StepCache",
@@ -55,6 +57,76 @@ __all__ = [
     "jacobian",
     "step_jacobian",
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# The named overflow: an exploding RNN stops with this error instead of returning NaN states
+# ----------------------------------------------------------------------------------------------
+
+
+class RNNOverflowError(OverflowError):
+    """An RNN's numbers left the floating-point range: a state, a logit or a gradient became inf or NaN.
+
+    Raised by `forward`, `bptt`, `bptt_steps`, `backward`, `step_forward` and `step_backward` (and
+    every function built on them) instead of returning NaN states with numpy's "overflow
+    encountered in matmul". Its attributes: `step`, the first step t where it happened (None when
+    unknown), `T`, the number of steps, and `what` ("h_t", "logits", "gradient"). The message
+    says where and points to the exact log-norm routines of `rnnlib.jacobians`.
+    """
+
+    def __init__(self, message: str, step: int | None = None, T: int | None = None, what: str = "h_t"):
+        super().__init__(message)
+        self.step, self.T, self.what = step, T, what
+
+
+_LOG_NORMS_HINT = ("To follow an exploding network past this point, work with logarithms: "
+                   "rnnlib.jacobians.jacobian_log_norms(params, trace) and "
+                   "rnnlib.jacobians.matrix_power_log_norms(W_hh, T) give log10 of the norms of long Jacobian "
+                   "products exactly, without overflow (a linear RNN's Jacobians do not depend on its states, so a "
+                   "trace of zero inputs serves).")
+
+
+def _overflow_error(where: str, what: str, step: int | None, T: int | None, dtype) -> RNNOverflowError:
+    """The RNNOverflowError for `what` ("h_t", "logits" or "gradient") leaving the range of dtype at `step`."""
+    limit = f"{np.finfo(dtype).max:.2g}"
+    name = np.dtype(dtype).name
+    at = "" if step is None else f" at step t = {step}" + ("" if T is None else f" of T = {T}")
+    if what == "h_t":
+        text = (f"{where}: the hidden state overflowed{at}: |h_t| left the {name} range (about {limit}) and became "
+                f"inf or NaN, and every later state would be NaN. The network explodes (spectral radius of W_hh "
+                f"above 1 with unbounded units such as linear or relu).")
+    elif what == "logits":
+        text = (f"{where}: the output logits W_yh h_t + b_y overflowed{at}: they left the {name} range (about "
+                f"{limit}), so y_hat and the loss would be NaN. The hidden state has grown too large.")
+    elif step is not None:
+        text = (f"{where}: the gradient overflowed{at} on its way back: dL/da_t left the {name} range (about "
+                f"{limit}), so the gradients would be inf or NaN. The Jacobian products dh_t/dh_k explode.")
+    else:
+        text = (f"{where}: the gradient overflowed: a weight gradient (a sum over the {T or ''} steps) left the "
+                f"{name} range (about {limit}) and would be inf or NaN. The states and the Jacobian products "
+                f"dh_t/dh_k are too large.").replace("the  steps", "the steps")
+    return RNNOverflowError(f"{text} {_LOG_NORMS_HINT}", step, T, what)
+
+
+def _first_bad_row(x: np.ndarray) -> int | None:
+    """Index of the first row (axis 0) of x holding an inf or NaN, or None: a fast sum first, exact rows if needed."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(x)):
+            return None
+    bad = ~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def _check_no_overflow(where: str, h: np.ndarray, logits: np.ndarray, offset: int = 0) -> None:
+    """Raise RNNOverflowError naming the first step whose h_t (or, if all h_t are finite, logits) is not finite.
+
+    h, logits: rows for steps 1..T (row i = step i + 1 + offset).
+    """
+    T = h.shape[0] + offset
+    for what, x in (("h_t", h), ("logits", logits)):
+        row = _first_bad_row(x)
+        if row is not None:
+            raise _overflow_error(where, what, row + 1 + offset, T, h.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -81,7 +153,9 @@ def init_params(
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         check_positive_int(name, value)
+    seed = check_int("seed", seed, 0)
     scale = check_nonnegative("scale", scale)
+    dtype = check_float_dtype("dtype", dtype)
     if spectral_radius is not None:
         spectral_radius = check_nonnegative("spectral_radius", spectral_radius)
     rng = np.random.default_rng(seed)
@@ -113,28 +187,54 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
     z (..., Y) -> (...). Equals max(z) + log(sum(exp(z - max(z)))).
     """
-    z = as_float(z)
+    return _logsumexp(_check_logits("z", z))
+
+
+def _check_logits(name: str, z) -> np.ndarray:
+    """z as a real float array (..., Y) with Y >= 1, finite except for rows that are entirely NaN.
+
+    An all-NaN row is rnnlib's placeholder for step 0 (row 0 of trace.logits) and comes out as an
+    all-NaN row; any other NaN or inf is an error.
+    """
+    z = check_real_array(name, z, finite=False)
+    if z.ndim < 1 or z.shape[-1] < 1:
+        raise ValueError(f"{name}: expected an array (..., Y) with Y >= 1 entries along the last axis, got shape {z.shape}")
+    finite = np.isfinite(z)
+    if not finite.all() and not (finite.all(axis=-1) | np.isnan(z).all(axis=-1)).all():
+        raise ValueError(f"{name}: expected finite values (or rows entirely NaN, the placeholder of step 0), "
+                         f"got NaN or inf")
+    return z
+
+
+def _logsumexp(z: np.ndarray) -> np.ndarray:
+    """`logsumexp` for a checked z."""
     z_max = np.max(z, axis=-1)
-    e = z - z_max[..., None]
+    with np.errstate(over="ignore"):  # z - max(z) below -1.8e308 is -inf, and exp(-inf) = 0 is right
+        e = z - z_max[..., None]
     np.exp(e, out=e)  # in place: one temporary array, not two
     return z_max + np.log(np.sum(e, axis=-1))
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax(z) along the last axis, computed with log-sum-exp so it never overflows."""
-    z = as_float(z)
-    return z - logsumexp(z)[..., None]
+    z = _check_logits("z", z)
+    with np.errstate(over="ignore"):  # only for |z| near 1.8e308, where -inf is the rounded answer
+        return z - _logsumexp(z)[..., None]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3)."""
-    z = as_float(z)
+    """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3).
+
+    z (..., Y) finite; a row entirely NaN (row 0 of a trace: there is no step 0) stays NaN.
+    """
+    z = _check_logits("z", z)
     return _softmax_into(z, np.empty_like(z))
 
 
 def _softmax_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis written into out (same shape): no temporary of z's size."""
-    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    with np.errstate(over="ignore"):  # z - max(z) below -1.8e308 is -inf, and exp(-inf) = 0 is right
+        np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
     np.exp(out, out=out)  # in place: large temporaries cost page faults on every call
     out /= np.sum(out, axis=-1, keepdims=True)
     return out
@@ -146,9 +246,11 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     logits (B, Y), targets (B,) -> (loss, dlogits (B, Y)) with
     loss = -(1/B) sum_b log y^_{b, y_b} and dlogits = (y^ - onehot(y)) / B.
     """
-    logits = as_float(logits)
+    logits = check_real_array("logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"logits: expected shape (B, Y), got {logits.shape}")
+    if min(logits.shape) < 1:
+        raise ValueError(f"logits: expected B >= 1 and Y >= 1, got shape {logits.shape}")
     B, Y = logits.shape
     targets = check_targets(targets, None, B, Y)
     loss, dlogits = _cross_entropy(logits[None], targets[None], softmax(logits)[None])
@@ -171,7 +273,7 @@ def _cross_entropy(z: np.ndarray, targets: np.ndarray, y_hat: np.ndarray) -> tup
     loss_terms = np.log(p, where=~tiny, out=np.zeros_like(p))
     if tiny.any():  # exact for the few terms whose probability is too small to take the log of
         rows = z.reshape(-1, Y)[tiny]
-        loss_terms[tiny] = rows[np.arange(rows.shape[0]), targets.reshape(-1)[tiny]] - logsumexp(rows)
+        loss_terms[tiny] = rows[np.arange(rows.shape[0]), targets.reshape(-1)[tiny]] - _logsumexp(rows)
     dlogits[flat] -= 1.0  # d(-log y^_y)/dz = y^ - onehot(y)
     dlogits /= B  # the loss is the batch mean
     return -float(np.sum(loss_terms, dtype=np.float64)) / B, dlogits.reshape(T, B, Y)
@@ -215,8 +317,18 @@ def step_forward(x_t, h_prev, params: RNNParams, activation: str | Activation = 
     """
     params = check_params(params)
     x_t = check_x_t(x_t, params)
+    if h_prev is None:
+        raise ValueError(f"h_prev: expected h_(t-1), an array (B, H) = ({x_t.shape[0]}, {params.n_hidden}), got None "
+                         f"(forward takes h0=None for zeros; step_forward needs the state)")
     h_prev = check_h0(h_prev, x_t.shape[0], params, name="h_prev")
-    return _step_forward(x_t, h_prev, params, check_activation(activation))
+    f = check_activation(activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        h_t, y_hat_t, cache = _step_forward(x_t, h_prev, params, f)
+    if not np.isfinite(h_t).all():
+        raise _overflow_error("step_forward", "h_t", None, None, h_t.dtype)
+    if not np.isfinite(y_hat_t).all():
+        raise _overflow_error("step_forward", "logits", None, None, h_t.dtype)
+    return h_t, y_hat_t, cache
 
 
 def _step_forward(x_t, h_prev, params: RNNParams, f: Activation):
@@ -224,7 +336,7 @@ def _step_forward(x_t, h_prev, params: RNNParams, f: Activation):
     a_t = x_t @ params.W_hx.T + h_prev @ params.W_hh.T + params.b_h  # pre-activation a_t
     h_t = f(a_t)  # (2a): h_t = f(a_t); (2b) when f = tanh
     logits_t = h_t @ params.W_yh.T + params.b_y  # W_yh h_t + b_y
-    y_hat_t = softmax(logits_t)  # (3)
+    y_hat_t = _softmax_into(logits_t, np.empty_like(logits_t))  # (3)
     cache = StepCache(x_t, h_prev, a_t, h_t, params, f)
     return h_t, y_hat_t, cache
 
@@ -239,15 +351,48 @@ def step_backward(dlogits_t, dh_next, cache):
     Returns (dx_t (B, X), dh_prev (B, H), grads): dh_prev = dL/dh_{t-1} is what the previous step
     receives as its dh_next; grads is an RNNParams of this step's contribution to each gradient.
     """
-    if isinstance(cache, tuple) and not isinstance(cache, StepCache) and len(cache) == len(StepCache._fields):
+    cache = _check_cache(cache)
+    B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
+    checked = []
+    for name, value, shape in (("dlogits_t", dlogits_t, (B, Y)), ("dh_next", dh_next, (B, H))):
+        value = check_real_array(name, value, finite=False)
+        if value.shape != shape:
+            raise ValueError(f"{name}: expected shape {shape} to match the cache, got {value.shape}")
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name}: expected finite values, got NaN or inf")
+        checked.append(value)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dx_t, dh_prev, grads = _step_backward(*checked, cache)
+    if not (np.isfinite(dx_t).all() and np.isfinite(dh_prev).all() and all(np.isfinite(g).all() for g in grads)):
+        raise _overflow_error("step_backward", "gradient", None, None, dh_prev.dtype)
+    return dx_t, dh_prev, grads
+
+
+def _check_cache(cache) -> StepCache:
+    """cache: a StepCache of step_forward (or a plain tuple in its field order) with consistent fields."""
+    if isinstance(cache, tuple) and not hasattr(cache, "_fields") and len(cache) == len(StepCache._fields):
         cache = StepCache(*cache)  # a plain tuple in StepCache's field order
     if not isinstance(cache, StepCache):
         raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got {type(cache).__name__}")
-    B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
-    for name, value, shape in (("dlogits_t", dlogits_t, (B, Y)), ("dh_next", dh_next, (B, H))):
-        if np.shape(value) != shape:
-            raise ValueError(f"{name}: expected shape {shape} to match the cache, got {np.shape(value)}")
-    return _step_backward(np.asarray(dlogits_t), np.asarray(dh_next), cache)
+    try:
+        params = check_params(cache.params)
+    except ValueError as e:
+        raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got one whose {e}") from None
+    f = cache.f
+    if not isinstance(f, Activation):
+        raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got one whose f is "
+                         f"{type(f).__name__}, not the Activation step_forward used")
+    B = np.shape(cache.h_t)[0] if np.ndim(cache.h_t) == 2 else 0
+    H, X = params.n_hidden, params.n_in
+    fields = []
+    for name, shape in (("x_t", (B, X)), ("h_prev", (B, H)), ("a_t", (B, H)), ("h_t", (B, H))):
+        value = getattr(cache, name)
+        ok = isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape == shape and B >= 1
+        if not ok or not np.isfinite(value).all():
+            raise ValueError(f"cache: expected the StepCache returned by rnnlib.step_forward, got one whose {name} is "
+                             f"not a finite float array of shape (B, ...) = {shape}")
+        fields.append(value)
+    return StepCache(*fields, params, f)
 
 
 def _step_backward(dlogits_t, dh_next, cache: StepCache):
@@ -271,25 +416,33 @@ def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str | Activa
     Same arguments and results as `bptt` (without truncation): returns (loss, grads, dh0).
     Slower than `bptt`; tests assert the two agree.
     """
-    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, _required(targets), activation)
     T = xs.shape[0]
 
-    h, caches, loss = h0, [], 0.0
-    for t in range(1, T + 1):
-        h, _, cache = _step_forward(xs[t - 1], h, params, f)
-        caches.append(cache)
-    dlogits = []
-    for t in range(1, T + 1):
-        logits_t = caches[t - 1].h_t @ params.W_yh.T + params.b_y
-        loss_t, dlogits_t = _cross_entropy(logits_t[None], targets[t - 1][None], softmax(logits_t)[None])
-        loss += loss_t  # L = sum_t L_t
-        dlogits.append(dlogits_t[0])
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named below, not warned about
+        h, caches, loss = h0, [], 0.0
+        for t in range(1, T + 1):
+            h, _, cache = _step_forward(xs[t - 1], h, params, f)
+            caches.append(cache)
+        logits = np.stack([cache.h_t @ params.W_yh.T + params.b_y for cache in caches])
+        _check_no_overflow("bptt_steps", np.stack([cache.h_t for cache in caches]), logits)
+        dlogits = []
+        for t in range(1, T + 1):
+            logits_t = logits[t - 1]
+            y_hat_t = _softmax_into(logits_t, np.empty_like(logits_t))
+            loss_t, dlogits_t = _cross_entropy(logits_t[None], targets[t - 1][None], y_hat_t[None])
+            loss += loss_t  # L = sum_t L_t
+            dlogits.append(dlogits_t[0])
 
-    grads = params.zeros_like()
-    dh_next = np.zeros_like(h0)
-    for t in range(T, 0, -1):
-        _, dh_next, step_grads = _step_backward(dlogits[t - 1], dh_next, caches[t - 1])
-        grads = grads.add(step_grads)  # shared weights: sum over t
+        grads = params.zeros_like()
+        dh_next = np.zeros_like(h0)
+        for t in range(T, 0, -1):
+            _, dh_next, step_grads = _step_backward(dlogits[t - 1], dh_next, caches[t - 1])
+            if not np.isfinite(dh_next).all():
+                raise _overflow_error("bptt_steps", "gradient", t, T, dh_next.dtype)
+            grads = grads.add(step_grads)  # shared weights: sum over t
+    if not (np.isfinite(loss) and all(np.isfinite(g).all() for g in grads)):
+        raise _overflow_error("bptt_steps", "gradient", None, T, dh_next.dtype)
     return loss, grads, dh_next
 
 
@@ -299,14 +452,26 @@ def bptt_steps(params: RNNParams, xs, targets, h0=None, activation: str | Activa
 
 
 def _check_sequence(params, xs, h0, targets, activation):
-    """The checks of every sequence function, once: (params, xs, h0, targets or None, f)."""
+    """The checks of every sequence function, once: (params, xs, h0, targets or None, f).
+
+    targets=None: the caller takes no targets (forward, the Jacobian functions); a function that
+    needs targets passes `_required(targets)`, so that None is rejected, naming targets.
+    """
     params = check_params(params)
     xs = check_xs(xs, params)
     T, B, _ = xs.shape
     h0 = check_h0(h0, B, params)
     if targets is not None:
-        targets = check_targets(targets, T, B, params.n_out)
+        targets = check_targets(None if targets is _MISSING else targets, T, B, params.n_out)
     return params, xs, h0, targets, check_activation(activation)
+
+
+_MISSING = object()
+
+
+def _required(targets):
+    """targets as given, with None marked as missing (so that check_targets rejects it, naming targets)."""
+    return _MISSING if targets is None else targets
 
 
 def forward(params: RNNParams, xs, h0=None, activation: str | Activation = "tanh") -> Trace:
@@ -321,12 +486,25 @@ def forward(params: RNNParams, xs, h0=None, activation: str | Activation = "tanh
     The input projection W_hx x_t + b_h and the output layer are one matmul over all steps;
     only a_t = (...) + W_hh h_{t-1} is looped.
     """
+    given = xs
     params, xs, h0, _, f = _check_sequence(params, xs, h0, None, activation)
+    if isinstance(given, np.ndarray) and np.may_share_memory(xs, given):
+        xs = xs.copy()  # the trace keeps its own inputs: editing the caller's xs later cannot change backward
     return _forward(params, xs, h0, f)
 
 
-def _forward(params: RNNParams, xs: np.ndarray, h0: np.ndarray, f: Activation) -> Trace:
-    """`forward` for checked arguments: xs and h0 already in the dtype of the parameters."""
+def _forward(params: RNNParams, xs: np.ndarray, h0: np.ndarray, f: Activation, where: str = "forward") -> Trace:
+    """`forward` for checked arguments: xs and h0 already in the dtype of the parameters.
+
+    Raises RNNOverflowError (naming `where` and the first step) if a state or logit overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named below, not warned about
+        trace = _forward_unchecked(params, xs, h0, f)
+    _check_no_overflow(where, trace.h[1:], trace.logits[1:])
+    return trace
+
+
+def _forward_unchecked(params: RNNParams, xs: np.ndarray, h0: np.ndarray, f: Activation) -> Trace:
     T, B, X = xs.shape
     H, Y, dtype = params.n_hidden, params.n_out, params.W_hh.dtype
 
@@ -377,9 +555,10 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str | Activation =
 
     `forward` followed by `backward`; call those two yourself to keep the trace.
     """
-    params, xs, h0, targets, f = _check_sequence(params, xs, h0, targets, activation)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, _required(targets), activation)
     k = check_truncate(truncate)
-    loss, grads, dh0 = _backward(params, _forward(params, xs, h0, f), targets, k)
+    return_dh0 = check_bool("return_dh0", return_dh0)
+    loss, grads, dh0 = _backward(params, _forward(params, xs, h0, f, "bptt"), targets, k, "bptt")
     if return_dh0:
         return loss, grads, dh0
     return loss, grads
@@ -414,8 +593,22 @@ def _fprimes(trace: Trace) -> np.ndarray:
 _BLOCK_ENTRIES = 32768  # f'(a_t) of several steps at once: up to 256 kB in float64 (the size of an L2 cache)
 
 
-def _backward(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | None):
-    """`backward` for checked arguments (k: None or a window >= 1)."""
+def _backward(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | None, where: str = "backward"):
+    """`backward` for checked arguments (k: None or a window >= 1).
+
+    Raises RNNOverflowError (naming `where` and the step where the carried gradient overflowed).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named below, not warned about
+        loss, grads, dh0, da = _backward_unchecked(params, trace, targets, k)
+    if np.isfinite(loss) and np.isfinite(dh0).all() and all(np.isfinite(g).all() for g in grads):
+        return loss, grads, dh0
+    T = trace.xs.shape[0]
+    bad = ~np.isfinite(da.reshape(T, -1)).all(axis=1)  # row t - 1: dL/da_t
+    step = int(np.flatnonzero(bad)[-1]) + 1 if bad.any() else None  # the first step reached going back
+    raise _overflow_error(where, "gradient", step, T, trace.h.dtype)
+
+
+def _backward_unchecked(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | None):
     T, B, _ = trace.xs.shape
     H = params.n_hidden
     loss, dlogits, da = _output_gradients(params, trace, targets)  # da starts as dL_t/dh_t, all t
@@ -464,7 +657,7 @@ def _backward(params: RNNParams, trace: Trace, targets: np.ndarray, k: int | Non
         W_yh=dlog2.T @ trace.h[1:].reshape(TB, -1),
         b_y=dlog2.sum(axis=0),
     )
-    return loss, grads, dh0
+    return loss, grads, dh0, da
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,11 +7,14 @@ rounding error of f swamps the difference quotient.
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import numpy as np
 
-from .core import RNNParams, bptt
+from ._checks import check_positive, check_real_array, check_truncate
+from ._values import check_callable
+from .core import RNNParams, _check_sequence, _required, bptt
 
 __all__ = ["numerical_gradient", "numerical_jacobian", "rel_error", "check_bptt_gradients"]
 
@@ -23,20 +26,49 @@ def numerical_jacobian(f: Callable[[], np.ndarray], x: np.ndarray, eps: float = 
     reads x, which is perturbed in place one entry at a time and restored afterwards.
     Costs 2 * x.size evaluations of f. Notebooks 03 and 04.
     """
+    _check_function_of_nothing(f)
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(f"x: expected a float64 numpy array (perturbed in place), got {type(x).__name__} "
                          f"{getattr(x, 'dtype', '')}".rstrip())
-    out_shape = np.shape(f())
-    jac = np.zeros((int(np.prod(out_shape, dtype=int)), x.size))
+    if not x.flags.writeable:
+        raise ValueError("x: expected a writable float64 array (perturbed in place), got a read-only one")
+    check_real_array("x", x)  # finite
+    eps = check_positive("eps", eps)
+    f0 = _value_of(f)
+    out_shape = f0.shape
+    jac = np.zeros((f0.size, x.size))
     for j, idx in enumerate(np.ndindex(x.shape)):  # entries in C order, whatever x's memory layout
         old = x[idx]
-        x[idx] = old + eps
-        f_plus = np.array(f(), dtype=np.float64).reshape(-1)
-        x[idx] = old - eps
-        f_minus = np.array(f(), dtype=np.float64).reshape(-1)
-        x[idx] = old
+        try:
+            x[idx] = old + eps
+            f_plus = _value_of(f, out_shape)
+            x[idx] = old - eps
+            f_minus = _value_of(f, out_shape)
+        finally:
+            x[idx] = old
         jac[:, j] = (f_plus - f_minus) / (2 * eps)
     return jac.reshape(out_shape + x.shape)
+
+
+def _check_function_of_nothing(f) -> None:
+    """f must be callable with no arguments (it reads x itself)."""
+    check_callable("f", f, "a function of no arguments that reads x, e.g. lambda: loss(params)")
+    try:
+        inspect.signature(f).bind()
+    except TypeError:
+        raise ValueError(f"f: expected a function of no arguments that reads x, got {f!r}, which needs arguments "
+                         f"(wrap it: lambda: f(...))") from None
+    except ValueError:  # no signature available (some builtins): let the call tell
+        pass
+
+
+def _value_of(f, shape=None) -> np.ndarray:
+    """f() as a finite float64 array (of the given shape, if any); else a ValueError naming f."""
+    y = f()
+    a = check_real_array("f", y)  # "f: expected a real (integer or float) array, got ..." / finite values
+    if shape is not None and a.shape != shape:
+        raise ValueError(f"f: expected f() to return the same shape {shape} every time, got {a.shape}")
+    return a.astype(np.float64, copy=False).reshape(-1) if shape is not None else a.astype(np.float64, copy=False)
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -55,7 +87,7 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     (not entry by entry) keeps tiny entries, where both methods sit at rounding level, from
     dominating the score.
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = check_real_array("a", a).astype(np.float64), check_real_array("b", b).astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
@@ -73,9 +105,11 @@ def check_bptt_gradients(params: RNNParams, xs, targets, h0=None, activation: st
     With `truncate` set, the analytic gradient is the truncated one and will NOT match: only
     full BPTT is the gradient of the loss.
     """
-    params = RNNParams(*(np.array(p, dtype=np.float64) for p in params))
-    xs = np.asarray(xs, dtype=np.float64)
-    h0 = np.zeros((xs.shape[1], params.n_hidden)) if h0 is None else np.array(h0, dtype=np.float64)
+    params, xs, h0, targets, f = _check_sequence(params, xs, h0, _required(targets), activation)
+    truncate, eps = check_truncate(truncate), check_positive("eps", eps)
+    params = RNNParams(*(np.array(p, dtype=np.float64) for p in params))  # copies: perturbed in place below
+    xs, h0 = xs.astype(np.float64), np.array(h0, dtype=np.float64)
+    activation = f
     _, grads, dh0 = bptt(params, xs, targets, h0, activation, truncate, return_dh0=True)
 
     def loss() -> float:

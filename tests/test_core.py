@@ -1,6 +1,8 @@
 """Unit tests of rnnlib.core: gradients against finite differences, step loop vs vectorized,
 truncation, Jacobians, and every documented ValueError."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -376,3 +378,160 @@ def test_jacobian_rejects_a_trace_of_another_model():
         rnnlib.step_jacobian(other, trace, 1)
     with pytest.raises(ValueError, match=r"t: expected an integer"):
         jacobian(p, trace, True, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: the named overflow, foreign traces, inputs the trace owns, values that are not numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _exploding(T=2000):
+    """A linear RNN with spectral radius 3 (the issue's example): |h_t| grows like 3^t."""
+    params = init_params(3, 8, 4, seed=0, spectral_radius=3.0)
+    xs = np.random.default_rng(0).standard_normal((T, 2, 3))
+    return params, xs, np.zeros((T, 2), dtype=int)
+
+
+def _overflow_step(params, xs):
+    """The first step whose state is not finite, found by an independent plain loop (errors silenced)."""
+    h = np.zeros((xs.shape[1], params.n_hidden))
+    with np.errstate(all="ignore"):
+        for t in range(1, xs.shape[0] + 1):
+            h = xs[t - 1] @ params.W_hx.T + h @ params.W_hh.T + params.b_h
+            if not np.isfinite(h).all():
+                return t
+    return None
+
+
+@pytest.mark.parametrize("call", ["forward", "bptt", "bptt_steps"])
+def test_an_exploding_rnn_raises_the_named_overflow_at_the_right_step(call):
+    params, xs, targets = _exploding()
+    t_inf = _overflow_step(params, xs)
+    assert t_inf is not None and 600 < t_inf < 700  # 3^t * O(1) passes 1.8e308 near t = 646
+    run = {"forward": lambda: forward(params, xs, activation="linear"),
+           "bptt": lambda: bptt(params, xs, targets, activation="linear"),
+           "bptt_steps": lambda: bptt_steps(params, xs, targets, activation="linear")}[call]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "overflow encountered in matmul" may escape
+        with pytest.raises(rnnlib.RNNOverflowError) as info:
+            run()
+    e = info.value
+    assert isinstance(e, OverflowError) and (e.step, e.T, e.what) == (t_inf, 2000, "h_t")
+    message = str(e)
+    assert message.startswith(f"{call}: the hidden state overflowed at step t = {t_inf} of T = 2000")
+    assert "rnnlib.jacobians.jacobian_log_norms" in message and "matrix_power_log_norms" in message
+    # one step fewer runs cleanly: the error is about the step, not about the parameters
+    trace = forward(params, xs[: t_inf - 1], activation="linear")
+    assert np.isfinite(trace.h).all()
+
+
+def test_the_log_norm_routines_the_message_names_work_where_forward_overflows():
+    from rnnlib import jacobians
+
+    params, xs, _ = _exploding()
+    zero_trace = forward(params, np.zeros_like(xs), activation="linear")  # linear: Jacobians do not depend on h
+    log_norms = jacobians.jacobian_log_norms(params, zero_trace)[:, 0]
+    assert np.isfinite(log_norms).all() and log_norms[0] > 900  # ||dh_2000/dh_0|| ~ 3^2000 = 10^954
+    np.testing.assert_allclose(log_norms[0], jacobians.matrix_power_log_norms(params.W_hh, 2000)[-1], rtol=1e-9)
+
+
+def test_a_gradient_that_overflows_while_the_states_do_not_is_named_too():
+    params, xs, targets = _exploding()
+    t_inf = _overflow_step(params, xs)
+    T = t_inf - 3  # states finite (up to 1e307), the weight gradients sum products of 3^t and 3^(T-t)
+    trace = forward(params, xs[:T], activation="linear")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(rnnlib.RNNOverflowError, match=r"^backward: the gradient overflowed") as info:
+            rnnlib.backward(params, trace, targets[:T])
+    assert info.value.what == "gradient"
+
+
+def test_step_functions_name_an_overflow_instead_of_warning():
+    p, x, _, h = good()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(rnnlib.RNNOverflowError, match=r"^step_forward: the hidden state overflowed"):
+            step_forward(x[0] * 1e308, h * 0 + 1e308, p._replace(W_hh=p.W_hh * 1e10), "linear")
+        _, _, cache = step_forward(x[0], h, p, "linear")
+        with pytest.raises(rnnlib.RNNOverflowError, match=r"^step_backward: the gradient overflowed"):
+            rnnlib.step_backward(np.ones((2, 6)), np.full((2, 5), 1e308), cache._replace(params=p._replace(W_hh=p.W_hh * 1e10)))
+
+
+def test_backward_rejects_traces_of_other_models():
+    p, x, y, h = good()
+    trace = forward(p, x, h)
+    other_x = forward(init_params(4, 5, 6, seed=0), np.ones((4, 2, 4)))
+    other_y = forward(init_params(3, 5, 7, seed=0), x)
+    same_shapes = forward(init_params(3, 5, 6, seed=9), x, h)
+    for bad, match in ((other_x, r"^trace: expected a trace of a model with X = 3 inputs"),
+                       (other_y, r"^trace: expected a trace of a model with Y = 6 outputs"),
+                       (same_shapes, r"^trace: expected a trace of these params"),
+                       (trace._replace(h=trace.h[:, :, :4]), r"^trace: expected hidden size H = 5"),
+                       (tuple(trace), r"^trace: expected the Trace returned by rnnlib.forward, got tuple")):
+        with pytest.raises(ValueError, match=match):
+            rnnlib.backward(p, bad, y)
+    rnnlib.backward(p, trace, y)  # the control: its own trace is accepted
+    rnnlib.backward(p.astype(np.float32), forward(p.astype(np.float32), x, h), y)  # float32 round-off is no foreign trace
+
+
+def test_trace_keeps_its_own_copy_of_xs():
+    p, x, y, h = good()
+    trace = forward(p, x, h)
+    before = rnnlib.backward(p, trace, y)[1].W_hx.copy()
+    x += 1.0  # the caller edits their inputs after forward
+    np.testing.assert_array_equal(rnnlib.backward(p, trace, y)[1].W_hx, before)
+    assert not np.shares_memory(trace.xs, x)
+
+
+def test_step_functions_check_their_arguments():
+    p, x, _, h = good()
+    h_t, _, cache = step_forward(x[0], h, tuple(p))  # a plain 5-tuple works as in forward
+    np.testing.assert_allclose(h_t, forward(p, x[:1], h).h[1])
+    for kwargs, match in (({"x_t": np.where(x[0] > 0, np.nan, x[0])}, r"^x_t: expected finite values"),
+                          ({"h_prev": None}, r"^h_prev: expected h_\(t-1\)"),
+                          ({"params": p._replace(W_hh=p.W_hh > 0)}, r"^params.W_hh: expected a real"),
+                          ({"x_t": x[0] + 0j}, r"^x_t: expected a real")):
+        args = {"x_t": x[0], "h_prev": h, "params": p, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            step_forward(**args)
+    with pytest.raises(ValueError, match=r"^cache: expected the StepCache"):
+        rnnlib.step_backward(np.ones((2, 6)), np.ones((2, 5)), cache._replace(h_t=None))
+    with pytest.raises(ValueError, match=r"^dh_next: expected finite values"):
+        rnnlib.step_backward(np.ones((2, 6)), np.full((2, 5), np.nan), cache)
+
+
+def test_softmax_family_rejects_what_is_not_finite_logits():
+    for fn in (rnnlib.softmax, rnnlib.logsumexp, rnnlib.log_softmax):
+        for bad, match in ((None, r"^z: expected a real"), (np.array([0.0, np.nan]), r"^z: expected finite values"),
+                           (np.ones((2, 0)), r"^z: expected an array \(\.\.\., Y\) with Y >= 1"),
+                           (np.array([True, False]), r"^z: expected a real")):
+            with pytest.raises(ValueError, match=match):
+                fn(bad)
+    y = rnnlib.softmax(np.array([[np.nan] * 3, [0.0, 0.0, 0.0]]))  # row 0 of a trace: an all-NaN placeholder
+    assert np.isnan(y[0]).all() and np.allclose(y[1], 1 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(rnnlib.softmax(np.array([1e308, -1e308])), [1.0, 0.0])
+
+
+def test_numbers_are_not_bools_strings_or_complex():
+    from rnnlib._checks import check_positive, check_real
+
+    for bad in (True, np.bool_(True), "0.5", 0.5 + 1j, np.array([0.5]), None):
+        with pytest.raises(ValueError, match=r"^x: expected a real number, got "):
+            check_real("x", bad)
+        with pytest.raises(ValueError, match=r"^eps: expected a finite number > 0, got "):
+            check_positive("eps", bad)
+    assert check_real("x", np.float32(0.5)) == 0.5 and check_real("x", np.array(2)) == 2.0
+    with pytest.raises(ValueError, match=r"^seed: expected an integer >= 0, got None"):
+        init_params(3, 4, 5, seed=None)
+
+
+def test_global_norm_is_finite_for_large_finite_entries():
+    g = [np.full(4, 2e200), np.array([3e200])]  # sqrt(4 * 4 + 9) = 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rnnlib.core.global_norm(g) == pytest.approx(5e200, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^arrays\[1\]: expected finite values"):
+        rnnlib.core.global_norm([np.ones(2), np.array([np.inf])])
