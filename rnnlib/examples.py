@@ -132,7 +132,7 @@ def clipping_experiment(*, T: int = 10, seeds=range(6), lr: float = 0.3, lr_smal
     Returns {"theta": float, "percentile", "lr", "lr_small", "seeds": list,
     "runs": {name: [(accuracy, history, params) per seed]}} with history from `train.train_on_batches`.
     """
-    T, n_steps = check_int("T", T, 1), check_positive_int("n_steps", n_steps)
+    T, n_steps = check_int("T", T, 2), check_positive_int("n_steps", n_steps)  # remember_first needs T >= 2
     seeds = check_items("seeds", seeds, check_seed)
     lr, lr_small = check_positive("lr", lr), check_positive("lr_small", lr_small)
     spectral_radius = check_positive("spectral_radius", spectral_radius)

@@ -337,7 +337,7 @@ TARGETS += [
            dict(c_log10=real(-300.0, 300.0), T=integer(1), n_hidden=integer(1), seed=SEED)),
     Target("rnnlib.examples.clipping_experiment", examples.clipping_experiment,
            lambda: dict(T=3, seeds=[0], lr=0.3, lr_small=0.03, spectral_radius=1.5, percentile=90, n_steps=2),
-           dict(T=integer(1), lr=positive(), lr_small=positive(), spectral_radius=positive(),
+           dict(T=integer(2), lr=positive(), lr_small=positive(), spectral_radius=positive(),
                 percentile=real(0.0, 100.0), n_steps=integer(1),
                 seeds=custom("seeds", ("None", None), ("str", "0"), ("opaque", OPAQUE), ("empty", []),
                              ("float", [1.5]), ("negative", [-1]), ("bool", [True]), ("int", 3)))),
