@@ -243,6 +243,8 @@ def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
 # rnnlib.analysis, jacobians, spectra, examples, exercises and the explorer's setter. They build
 # on the validators above and keep their message form "<argument>: expected <what>, got <what>".
 
+from ._values import check_callable  # noqa: E402,F401 - core's, not yet in the re-export list above (exercises uses it)
+
 MAX_STEPS = 10**5  # the longest T of spectra's trajectories and the log-norm routines: a few seconds of Python steps
 MAX_WORK = 3 * 10**9  # multiply-adds of a loop of T matrix products (T H^3), each with an SVD in the worst case: a few seconds
 MAX_RESULT = 10**8  # numbers in one array a function allocates (800 MB of float64): beyond it a clear error
@@ -369,17 +371,6 @@ def check_activation_as(name: str, activation) -> Activation:
     except ValueError:
         raise ValueError(f"{name}: expected an activation name ('linear', 'relu', 'sigmoid', 'tanh') or an Activation, "
                          f"got {_short(activation)}") from None
-
-
-def check_seed(name: str, seed) -> int:
-    """A seed: an integer >= 0 (not a bool, None or a Generator: the examples are seeded by number)."""
-    return check_int(name, seed, 0)
-
-
-def check_function(name: str, fn, what: str = "a function") -> None:
-    """fn must be callable (the learner's function given to a checker); else ValueError."""
-    if not callable(fn):
-        raise ValueError(f"{name}: expected {what}, got {_short(fn)}")
 
 
 def check_profile(profile, profile_type: type):

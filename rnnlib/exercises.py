@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from . import get_activation  # rnnlib's top level (the package is initialised before this module)
-from ._checks import check_function
+from ._checks import check_callable
 from .core import RNNParams, bptt, softmax, softmax_cross_entropy, step_backward, step_forward
 from .gradcheck import numerical_gradient, rel_error
 from .remedies import clip_by_norm
@@ -256,7 +256,7 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     """extra(gots, cases): text appended to every failure; diagnose(gots, cases): a specific diagnosis (or "")
     that replaces the generic advice when no classic mistake explains the numbers."""
     name = getattr(fn, "__name__", "your function")
-    check_function("fn", fn, f"your function for {title}")
+    check_callable("fn", fn, f"your function for {title}")
     refs, gots, kept, nonfinite = [], [], [], ""
     for i, case in enumerate(cases):
         ref = reference(case)
