@@ -134,6 +134,9 @@ def _check_no_overflow(where: str, h: np.ndarray, logits: np.ndarray, offset: in
 # ----------------------------------------------------------------------------------------------
 
 
+_MAX_PARAMS = 10**9  # init_params refuses more: a clear error instead of numpy's MemoryError
+
+
 def init_params(
     n_in: int,
     n_hidden: int,
@@ -151,8 +154,13 @@ def init_params(
     |eigenvalue| equals it exactly (notebooks 05 and 06 use this). Seeded: the same arguments
     always give the same parameters.
     """
-    for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        check_positive_int(name, value)
+    sizes = {name: check_positive_int(name, value) for name, value in
+             (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))}
+    count = n_hidden * (n_in + n_hidden + 1 + n_out) + n_out
+    if count > _MAX_PARAMS:
+        largest = max(sizes, key=sizes.get)
+        raise ValueError(f"{largest}: expected sizes giving at most {_MAX_PARAMS:.0e} parameters (8 GB in float64), "
+                         f"got n_in = {n_in}, n_hidden = {n_hidden}, n_out = {n_out}: {count:.3g} parameters")
     seed = check_int("seed", seed, 0)
     scale = check_nonnegative("scale", scale)
     dtype = check_float_dtype("dtype", dtype)
@@ -484,7 +492,9 @@ def forward(params: RNNParams, xs, h0=None, activation: str | Activation = "tanh
         activation: a name ("tanh", ...) or an Activation.
     Returns a Trace with h (T+1, B, H), h[0] = h0 (see the module docstring for every field).
     The input projection W_hx x_t + b_h and the output layer are one matmul over all steps;
-    only a_t = (...) + W_hh h_{t-1} is looped.
+    only a_t = (...) + W_hh h_{t-1} is looped. The trace keeps its own copy of xs.
+    Raises RNNOverflowError (naming the first such step) if a state or logit leaves the float
+    range: an exploding network, whose norms `rnnlib.jacobians` computes as exact log-norms.
     """
     given = xs
     params, xs, h0, _, f = _check_sequence(params, xs, h0, None, activation)
@@ -553,7 +563,8 @@ def bptt(params: RNNParams, xs, targets, h0=None, activation: str | Activation =
               the immediate terms, and any k >= T is full BPTT exactly. Costs O(T k).
         (Chunked and randomized truncation live in `rnnlib.remedies`; see notebook 06.)
 
-    `forward` followed by `backward`; call those two yourself to keep the trace.
+    `forward` followed by `backward`; call those two yourself to keep the trace. Raises
+    RNNOverflowError where either overflows.
     """
     params, xs, h0, targets, f = _check_sequence(params, xs, h0, _required(targets), activation)
     k = check_truncate(truncate)
@@ -570,6 +581,8 @@ def backward(params: RNNParams, trace: Trace, targets, truncate=None):
     trace from forward(params, xs, h0, activation), targets (T, B) -> loss (float),
     grads (RNNParams), dh0 (B, H). `truncate` as in `bptt`. The output layer and the
     weight-gradient sums are single matmuls over all steps; only the carried gradient is looped.
+    The trace must be of these params (another model's trace is a ValueError naming trace);
+    RNNOverflowError names the step where the carried gradient leaves the float range.
     """
     params = check_params(params)
     check_trace(trace, params)

@@ -119,3 +119,44 @@ def test_custom_activation_objects_are_accepted_wherever_an_activation_is():
     jacobians.memory_norms(params, xs[:, :1], activation=softsign)
     train.train_step(params, xs, targets, train.SGD(0.1), activation=softsign)
     train.sample(params, np.array([0, 1]), 3, rng=np.random.default_rng(0), activation=softsign)
+
+
+# ---- issue 14: kinds are checked, not only values -------------------------------------------------
+
+from rnnlib._checks import check_array_list, check_bool, check_ord, check_real_array  # noqa: E402
+
+
+def test_choices_compare_kind_as_well_as_value():
+    assert check_choice("lag", 1, (1, 2)) == 1 and check_choice("lag", np.int64(2), (1, 2)) == 2
+    for bad in (True, 1.0, np.array([1]), "1"):
+        with pytest.raises(ValueError, match=r"^lag: expected one of \(1, 2\), got "):
+            check_choice("lag", bad, (1, 2))
+    for bad in (2.0, True, np.array(2), "nuc"):
+        with pytest.raises(ValueError, match=r"^ord: expected 2 \(spectral norm\) or 'fro'"):
+            check_ord(bad)
+
+
+@pytest.mark.parametrize("bad", [np.ones(3, dtype=bool), np.ones(3) + 1j, np.array(["a"] * 3), np.array([None] * 3),
+                                 None, "abc", [[1.0], [1.0, 2.0]]])
+def test_real_arrays_reject_bool_complex_text_object_and_ragged(bad):
+    with pytest.raises(ValueError, match=r"^w: expected (a real|an array)"):
+        check_real_array("w", bad)
+
+
+def test_real_arrays_convert_integers_and_keep_float32():
+    assert check_real_array("w", [1, 2]).dtype == np.float64
+    assert check_real_array("w", np.ones(2, dtype=np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match=r"^w: expected finite values, got NaN or inf$"):
+        check_real_array("w", [1.0, np.inf])
+    assert np.isnan(check_real_array("w", [np.nan], finite=False)).all()
+
+
+def test_array_lists_name_the_entry_and_flags_are_bools():
+    with pytest.raises(ValueError, match=r"^grads\.W_hh: expected finite values"):
+        check_array_list("grads", rnnlib.init_params(2, 3, 2)._replace(W_hh=np.full((3, 3), np.nan)))
+    with pytest.raises(ValueError, match=r"^grads\[1\]: expected a real"):
+        check_array_list("grads", [np.ones(2), np.ones(2) + 1j])
+    assert check_bool("flag", np.bool_(True)) is True
+    for bad in (1, "yes", None, 0.0):
+        with pytest.raises(ValueError, match=r"^flag: expected True or False, got "):
+            check_bool("flag", bad)
