@@ -27,7 +27,7 @@ from ._values import (  # noqa: F401 - re-exported: every module imports its val
     is_int, real_scalar, check_int, check_positive_int, check_positive, check_real, check_nonnegative,
     check_fraction, check_bool, _same_option, check_choice, check_generator,
     check_truncate, check_ord, _short, _got_dtype, as_array, check_real_array, check_array_list,
-    check_float_dtype, _cast,
+    check_float_dtype, _cast, check_callable,
 )
 
 def check_activation(activation) -> Activation:
@@ -247,8 +247,6 @@ def _is_pre_activation(trace: Trace, params: RNNParams, t: int) -> bool:
 # argument gets a clear error instead of numpy's "array is too big" or "maximum allowed dimension".
 MAX_UNITS = 100_000
 
-from ._values import check_callable  # noqa: E402,F401 - the core group's, re-exported for train
-
 
 def describe(value) -> str:
     """A short description of a value for a message (arrays by shape and dtype, others by repr)."""
@@ -341,3 +339,162 @@ def check_vocab(vocab) -> list:
     if not ok:
         raise ValueError(f"vocab: expected a non-empty list of distinct characters (build_vocab's), got {describe(vocab)}")
     return list(vocab)
+
+
+# ---- validators for the analysis group ----
+# rnnlib.analysis, jacobians, spectra, examples, exercises and the explorer's setter. They build
+# on the validators above and keep their message form "<argument>: expected <what>, got <what>".
+
+MAX_STEPS = 10**5  # the longest T of spectra's trajectories and the log-norm routines: a few seconds of Python steps
+MAX_WORK = 3 * 10**9  # multiply-adds of a loop of T matrix products (T H^3), each with an SVD in the worst case: a few seconds
+MAX_RESULT = 10**8  # numbers in one array a function allocates (800 MB of float64): beyond it a clear error
+
+
+def check_result_size(name: str, shape: tuple, got: str, hint: str = "") -> None:
+    """A ValueError naming the argument that sets `shape` when an array of that shape would exceed MAX_RESULT numbers.
+
+    got: how the argument sets the size, e.g. "T = 2000"; hint: what to use instead.
+    """
+    shape = tuple(int(d) for d in shape)
+    n = 1
+    for d in shape:
+        n *= d
+    if n > MAX_RESULT:
+        raise ValueError(f"{name}: expected sizes whose result {shape} holds at most "
+                         f"{MAX_RESULT:.0e} numbers{hint}, got {got} ({n:.2e} numbers)")
+
+
+def check_work(name: str, T: int, H: int, got: str, power: int = 3) -> None:
+    """A ValueError naming the argument when a loop of T matrix products, T H^power multiply-adds (3: matrix @
+    matrix, 2: matrix @ vector), exceeds MAX_WORK."""
+    if T * H**power > MAX_WORK:
+        what = "matrix products" if power == 3 else "matrix-vector products"
+        raise ValueError(f"{name}: expected T * H^{power} <= {MAX_WORK:.0e} (T {what} of size H, a few seconds), "
+                         f"got {got} (T * H^{power} = {T * H**power:.2e})")
+
+
+def check_vector(name: str, value, n: int | None = None, *, min_size: int = 1, positive: bool = False,
+                 finite: bool = True) -> np.ndarray:
+    """value as a real float vector of shape (n,) (n None: any length >= min_size); else ValueError.
+
+    positive=True also requires every entry > 0 (it implies finite).
+    """
+    v = check_real_array(name, value, finite=False)
+    if v.ndim != 1 or (n is not None and v.shape[0] != n) or v.shape[0] < min_size:
+        want = f"shape ({n},)" if n is not None else f"a vector (n,) with n >= {min_size}"
+        raise ValueError(f"{name}: expected {want}, got {v.shape}")
+    if (finite or positive) and not np.isfinite(v).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    if positive and not (v > 0).all():
+        raise ValueError(f"{name}: expected positive entries, got a smallest entry of {float(v.min())!r}")
+    return v
+
+
+def check_nonnegative_array(name: str, value) -> np.ndarray:
+    """value as a real float array (any shape) of finite entries >= 0; else ValueError."""
+    a = check_real_array(name, value)
+    if a.size and a.min() < 0:
+        raise ValueError(f"{name}: expected entries >= 0, got a smallest entry of {float(a.min())!r}")
+    return a
+
+
+def check_square_stack(name: str, value) -> np.ndarray:
+    """value as a real, finite stack of square matrices (T, H, H) with H >= 1 (T = 0 allowed); else ValueError."""
+    J = check_real_array(name, value, finite=False)
+    if J.ndim != 3 or J.shape[1] != J.shape[2] or J.shape[1] < 1:
+        raise ValueError(f"{name}: expected a stack of square matrices (T, H, H) with H >= 1, got shape {J.shape}")
+    if not np.isfinite(J).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return J
+
+
+def check_tk_terms(name: str, value) -> np.ndarray:
+    """value as a real array (T + 1, T + 1, ...) of (t, k) terms with T >= 1 (NaN allowed); else ValueError."""
+    A = check_real_array(name, value, finite=False)
+    if A.ndim < 2 or A.shape[0] != A.shape[1] or A.shape[0] < 2:
+        raise ValueError(f"{name}: expected an array (T + 1, T + 1, ...) of (t, k) terms with T >= 1, got shape {A.shape}")
+    return A
+
+
+def check_trajectory(name: str, value) -> np.ndarray:
+    """value as states (n, H), n >= 1, H >= 2, each row all finite or all NaN (a stopped run), one finite at least."""
+    h = check_real_array(name, value, finite=False)
+    if h.ndim != 2 or h.shape[0] < 1 or h.shape[1] < 2:
+        raise ValueError(f"{name}: expected states of shape (T + 1, H) with H >= 2, got shape {h.shape}")
+    finite, nan = np.isfinite(h).all(axis=1), np.isnan(h).all(axis=1)
+    if not np.all(finite | nan) or not finite.any():
+        raise ValueError(f"{name}: expected rows that are all finite or all NaN (a stopped run), at least one finite, "
+                         f"got {int(np.sum(~(finite | nan)))} mixed or infinite rows and {int(finite.sum())} finite ones")
+    return h
+
+
+def check_one_sequence(xs) -> np.ndarray:
+    """xs as a real array (T, 1, X): a single sequence, time-major; else ValueError."""
+    xs = check_time_major(xs)
+    if xs.shape[1] != 1:
+        raise ValueError(f"xs: expected one sequence of shape (T, 1, X), got {xs.shape}")
+    return xs
+
+
+def check_finite_trace(trace, params: RNNParams) -> Trace:
+    """`check_trace`, and the states h_t, a_t finite: a trace whose forward pass overflowed has no Jacobians."""
+    check_trace(trace, params)
+    bad = ~np.isfinite(trace.h).all(axis=(1, 2))  # per step t = 0..T
+    bad[1:] |= ~np.isfinite(trace.a[1:]).all(axis=(1, 2))  # a_0 is NaN by convention
+    if bad.any():
+        raise ValueError(f"trace: expected finite states, got NaN or inf from step t = {int(np.argmax(bad))} on "
+                         f"(a run whose states left the float range has no Jacobians there)")
+    return trace
+
+
+def check_extended_real(name: str, value) -> float:
+    """value as a float if it is a real number, inf, -inf and NaN included (not a bool, str, complex or array)."""
+    x = real_scalar(value)
+    if x is None:
+        raise ValueError(f"{name}: expected a real number (inf, -inf or nan allowed), got {_short(value)}")
+    return x
+
+
+def check_items(name: str, values, check_one) -> list:
+    """values (a non-empty tuple, list, range or 1-d array) -> [check_one(f"{name}[i]", v) for each item]."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
+    if not isinstance(values, (tuple, list, range)) or len(values) == 0:
+        raise ValueError(f"{name}: expected a non-empty tuple or list, got {_short(values)}")
+    return [check_one(f"{name}[{i}]", v) for i, v in enumerate(values)]
+
+
+def check_activation_as(name: str, activation) -> Activation:
+    """`check_activation` for an argument with another name (an item of a list: "activations[1]")."""
+    try:
+        return get_activation(activation)
+    except ValueError:
+        raise ValueError(f"{name}: expected an activation name ('linear', 'relu', 'sigmoid', 'tanh') or an Activation, "
+                         f"got {_short(activation)}") from None
+
+
+def check_profile(profile, profile_type: type):
+    """profile must be the GradientProfile (`profile_type`, passed in by rnnlib.spectra, which imports this module)
+    that `rnnlib.spectra.gradient_profile` returned, its arrays consistent.
+
+    A tuple, a Verdict, or a profile whose arrays were replaced by ones of other shapes is rejected
+    before any field is read.
+    """
+    what = "the GradientProfile returned by rnnlib.spectra.gradient_profile"
+    if not isinstance(profile, profile_type):
+        raise ValueError(f"profile: expected {what}, got {type(profile).__name__}")
+    p = profile
+    arrays = all(isinstance(getattr(p, f), np.ndarray) for f in ("log_norm", "log_scales", "W", "fprime", "h",
+                                                                  "products", "product_steps", "norm_steps"))
+    ok = arrays and p.log_norm.ndim == 1 and p.log_norm.size >= 1 and p.log_norm[0] == 0.0
+    if ok:
+        T, H = p.log_norm.size - 1, p.W.shape[-1]
+        ok = (p.W.shape == (H, H) and H >= 1 and np.isfinite(p.W).all() and p.log_scales.shape == (T + 1,)
+              and p.fprime.shape == (T + 1, H) and p.h.shape == (T + 1, H) and p.products.ndim == 3
+              and p.products.shape[1:] == (H, H) and p.product_steps.shape == (p.products.shape[0],)
+              and p.product_steps.size >= 1 and p.product_steps[0] == 0 and p.activation in ("linear", "tanh",
+                                                                                            "sigmoid", "relu"))
+    if not ok:
+        raise ValueError(f"profile: expected {what}, got a GradientProfile whose fields do not fit together "
+                         f"(log_norm {np.shape(p.log_norm)}, W {np.shape(p.W)}, products {np.shape(p.products)})")
+    return profile

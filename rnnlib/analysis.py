@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (check_activation, check_choice, check_h0, check_int, check_int_array, check_params,
-                      check_square, check_targets, check_trace, check_xs)
+from ._checks import (check_activation, check_choice, check_finite_trace, check_h0, check_int, check_int_array,
+                      check_nonnegative, check_nonnegative_array, check_params, check_result_size, check_square,
+                      check_targets, check_tk_terms, check_xs)
 from .containers import RNNParams, Trace
 from .core import _cross_entropy, _fprimes, _forward, _output_gradients, _step_jacobian
 
@@ -50,14 +51,18 @@ _WRT = ("W_hh", "W_hx", "b_h")
 # ----------------------------------------------------------------------------------------------
 
 
-def _forward_and_output_grads(params, xs, targets, h0, activation):
+def _forward_and_output_grads(params, xs, targets, h0, activation, result=None):
     """The checks, once; then the forward pass plus dL_t/dh_t through the output layer and f'(a_t).
 
+    result(params, T, B): the shape of the caller's (t, k) array, checked against MAX_RESULT before any work.
     Returns (params, trace, dh_out (T, B, H), fprime (T, B, H)), rows t = 1..T stored at t - 1.
     """
     params = check_params(params)
     xs = check_xs(xs, params)
     T, B, _ = xs.shape
+    if result is not None:
+        check_result_size("xs", result(params, T, B), f"T = {T}, B = {B}",
+                          "; bptt_contribution_norms keeps only the norms of the (t, k) terms")
     h0 = check_h0(h0, B, params)
     targets = check_targets(targets, T, B, params.n_out)
     trace = _forward(params, xs, h0, check_activation(activation))
@@ -95,7 +100,8 @@ def bptt_deltas(params: RNNParams, xs, targets, h0=None, activation: str = "tanh
     at step t (batch mean, as in `bptt`) with respect to the pre-activation a_k of example b,
     through every path; zero unless 1 <= k <= t. Summing over t gives bptt's dL/da_k. Notebook 03.
     """
-    params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation)
+    params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation,
+                                                              lambda p, T, B: (T + 1, T + 1, B, p.n_hidden))
     T, B, H = dh_out.shape
     deltas = np.zeros((T + 1, T + 1, B, H), dtype=dh_out.dtype)
     for lag, carry in _lags(params, dh_out, fprime):
@@ -115,7 +121,8 @@ def bptt_contributions(params: RNNParams, xs, targets, h0=None, activation: str 
     O(T^2 H^2): for long sequences use `bptt_contribution_norms`. Notebook 03.
     """
     check_choice("wrt", wrt, _WRT)
-    params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation)
+    params, trace, dh_out, fprime = _forward_and_output_grads(
+        params, xs, targets, h0, activation, lambda p, T, B: (T + 1, T + 1) + getattr(p, wrt).shape)
     T, B, H = dh_out.shape
     u = _inputs_of(wrt, trace)
     shape = tuple(np.shape(getattr(params, wrt)))
@@ -138,7 +145,8 @@ def bptt_contribution_norms(params: RNNParams, xs, targets, h0=None, activation:
     (k > t, row 0, column 0). Notebook 03's heatmap.
     """
     check_choice("wrt", wrt, _WRT)
-    params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation)
+    params, trace, dh_out, fprime = _forward_and_output_grads(params, xs, targets, h0, activation,
+                                                              lambda p, T, B: (T + 1, T + 1))
     T, B, H = dh_out.shape
     u = _inputs_of(wrt, trace)
     norms = np.zeros((T + 1, T + 1))
@@ -161,9 +169,7 @@ def lag_diagonals(A: np.ndarray) -> list[np.ndarray]:
     So `[d.sum(axis=0) for d in lag_diagonals(C)]` is the gradient split by lag, and the first
     m of those summed is the per-term-window truncated gradient `bptt(..., truncate=m)`.
     """
-    A = np.asarray(A)
-    if A.ndim < 2 or A.shape[0] != A.shape[1] or A.shape[0] < 2:
-        raise ValueError(f"A: expected an array (T + 1, T + 1, ...) of (t, k) terms with T >= 1, got shape {A.shape}")
+    A = check_tk_terms("A", A)
     T = A.shape[0] - 1
     return [A[np.arange(1, T - lag + 1) + lag, np.arange(1, T - lag + 1)] for lag in range(T)]
 
@@ -200,7 +206,7 @@ def loss_from(params: RNNParams, xs, targets, t: int, h_t, activation: str = "ta
     T, B, _ = xs.shape
     targets = check_targets(targets, T, B, params.n_out)
     t = check_int("t", t, 0, T, high_name="T")
-    h_t = check_h0(h_t, B, params)
+    h_t = check_h0(h_t, B, params, name="h_t")
     f = check_activation(activation)
     if t == T:
         return 0.0
@@ -220,7 +226,8 @@ def immediate_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     of W_hh feeds unit m, once. Zero for k = 0 (h_0 does not depend on W_hh). Notebook 03.
     """
     params = check_params(params)
-    check_trace(trace, params)
+    check_finite_trace(trace, params)
+    check_result_size("trace", (trace.h.shape[1],) + (params.n_hidden,) * 3, f"B = {trace.h.shape[1]}, H = {params.n_hidden}")
     k = check_int("k", k, 0, trace.T, high_name="T")
     return _immediate_dh_dW_hh(params, trace, k)
 
@@ -244,7 +251,8 @@ def total_dh_dW_hh(params: RNNParams, trace: Trace, k: int) -> np.ndarray:
     (dh_j/dh_{j-1}) G_{j-1} with G_0 = 0, so the cost is O(k B H^4). Notebook 03.
     """
     params = check_params(params)
-    check_trace(trace, params)
+    check_finite_trace(trace, params)
+    check_result_size("trace", (trace.h.shape[1],) + (params.n_hidden,) * 3, f"B = {trace.h.shape[1]}, H = {params.n_hidden}")
     k = check_int("k", k, 0, trace.T, high_name="T")
     G = _immediate_dh_dW_hh(params, trace, 0)
     for j in range(1, k + 1):
@@ -279,6 +287,7 @@ def bound_log_line(rate: float, lags) -> np.ndarray:
     exactly 0 at lag 0 (even for rate = 0), -inf at lag > 0 when rate = 0. The one formula behind
     every (gamma sigma_max)^(t-k) line of notebooks 01, 04 and 05 (plots draw 10 ** this).
     """
-    lags = np.asarray(lags, dtype=np.float64)
+    rate = check_nonnegative("rate", rate)
+    lags = check_nonnegative_array("lags", lags)
     with np.errstate(divide="ignore", invalid="ignore"):  # rate = 0 gives -inf for lag > 0
         return np.where(lags == 0, 0.0, lags * np.log10(rate))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int, check_positive
+from ._checks import check_activation_as, check_int, check_items, check_positive, check_positive_int, check_real
 from .containers import RNNParams
 from .core import forward, init_params
 from .jacobians import jacobian_log_norms
@@ -48,6 +48,7 @@ def contracting_params(n_in: int = 4, n_hidden: int = 16, n_out: int = 4, sigma:
     Returns RNNParams with W_hx (H, X), W_hh (H, H), ... as usual. Notebook 01.
     """
     sigma = check_positive("sigma", sigma)
+    seed = check_int("seed", seed, 0)
     p = init_params(n_in, n_hidden, n_out, seed=seed)
     return p._replace(W_hh=sigma * init_recurrent(n_hidden, "orthogonal", seed=seed + 1))
 
@@ -60,6 +61,8 @@ def lag_example(T: int = 40, n_hidden: int = 32, vocab: int = 10, scale: float =
     spread of PyTorch's default uniform init U(-1/sqrt(H), 1/sqrt(H)). h0 is a random state, as if carried over from an earlier chunk.
     """
     T = check_int("T", T, 1)
+    n_hidden, vocab = check_positive_int("n_hidden", n_hidden), check_positive_int("vocab", vocab)
+    seed = check_int("seed", seed, 0)
     params = init_params(vocab, n_hidden, vocab, seed=seed, scale=scale)
     rng = np.random.default_rng(seed)
     tokens = rng.integers(0, vocab, size=(T + 1, 1))
@@ -75,6 +78,7 @@ def norm_example_params(sigma_max: float, n_in: int = 10, n_hidden: int = 32, se
     Returns RNNParams with W_hx (H, X), W_hh (H, H), b_h (H,), W_yh (X, H), b_y (X,).
     """
     sigma_max = check_positive("sigma_max", sigma_max)
+    seed = check_int("seed", seed, 0)
     params = init_params(n_in, n_hidden, n_in, seed=seed)
     W0 = params.W_hh / np.linalg.norm(params.W_hh, ord=2)
     return params._replace(W_hh=sigma_max * W0)
@@ -86,6 +90,9 @@ def jacobian_norm_curves(T: int = 60, sigmas=(0.5, 1.0, 2.0, 4.0), activations=(
 
     Models from `norm_example_params(sigma_max, seed=seed)`, one seeded input sequence (T, 1, 10).
     """
+    T, seed = check_int("T", T, 1), check_int("seed", seed, 0)
+    check_items("sigmas", sigmas, check_positive)
+    check_items("activations", activations, check_activation_as)
     xs = np.random.default_rng(seed).standard_normal((T, 1, 10))
     curves = {}
     for act in activations:
@@ -105,7 +112,9 @@ def underflow_example(c_log10: float = -0.7, T: int = 1000, n_hidden: int = 8, s
     are zeros, because a linear RNN's Jacobians do not depend on them (and the states stay finite).
     Q is `remedies.init_recurrent(n_hidden, "orthogonal", seed=seed)`.
     """
+    c_log10 = check_real("c_log10", c_log10, -300.0, 300.0)
     T = check_int("T", T, 1)
+    n_hidden, seed = check_positive_int("n_hidden", n_hidden), check_int("seed", seed, 0)
     Q = init_recurrent(n_hidden, "orthogonal", seed=seed)
     params = init_params(1, n_hidden, 2, seed=seed)._replace(W_hh=10.0 ** c_log10 * Q)
     return params, np.zeros((T, 1, 1))
@@ -122,7 +131,11 @@ def clipping_experiment(*, T: int = 10, seeds=range(6), lr: float = 0.3, lr_smal
     Returns {"theta": float, "percentile", "lr", "lr_small", "seeds": list,
     "runs": {name: [(accuracy, history, params) per seed]}} with history from `train.train_on_batches`.
     """
-    seeds = list(seeds)
+    T, n_steps = check_int("T", T, 2), check_positive_int("n_steps", n_steps)  # remember_first needs T >= 2
+    seeds = check_items("seeds", seeds, lambda name, seed: check_int(name, seed, 0))
+    lr, lr_small = check_positive("lr", lr), check_positive("lr_small", lr_small)
+    spectral_radius = check_positive("spectral_radius", spectral_radius)
+    percentile = check_real("percentile", percentile, 0.0, 100.0)
 
     def run(seed, eta, clip):
         return run_remember_first(T, seed, optimizer=SGD(eta), clip_norm=clip, spectral_radius=spectral_radius,
@@ -143,6 +156,8 @@ def char_rnn_experiment(n_updates: int = 1000, *, seed: int = 0, eval_every: int
     recorded every eval_every updates. Seeded. About 10 s for the default 1000 updates on an idle
     2-core machine.
     """
+    n_updates, seed = check_positive_int("n_updates", n_updates), check_int("seed", seed, 0)
+    eval_every = check_positive_int("eval_every", eval_every)
     s = char_rnn_setup(**settings)
     V = len(s.vocab)
     streams = batch_streams(s.train_ids, s.B)

@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 
 from . import get_activation  # rnnlib's top level (the package is initialised before this module)
+from ._checks import check_callable
 from .core import RNNParams, bptt, softmax, softmax_cross_entropy, step_backward, step_forward
 from .gradcheck import numerical_gradient, rel_error
 from .remedies import clip_by_norm
@@ -255,8 +256,7 @@ def _run(title: str, fn, cases: list, outputs: tuple, call: Callable, reference:
     """extra(gots, cases): text appended to every failure; diagnose(gots, cases): a specific diagnosis (or "")
     that replaces the generic advice when no classic mistake explains the numbers."""
     name = getattr(fn, "__name__", "your function")
-    if not callable(fn):
-        raise AssertionError(f"{title}: expected your function, got {_describe(fn)}")
+    check_callable("fn", fn, f"your function for {title}")
     refs, gots, kept, nonfinite = [], [], [], ""
     for i, case in enumerate(cases):
         ref = reference(case)
@@ -519,8 +519,9 @@ def _forward_cases():
 def check_step_forward(fn) -> None:
     """Check my_step_forward(x_t, h_prev, params) -> (h_t, y_hat_t) against rnnlib.step_forward (tanh).
 
-    x_t (B, X), h_prev (B, H), params an RNNParams -> h_t (B, H), y_hat_t (B, Y). Five seeded cases:
-    B = 1..4, X, H, Y all different, nonzero biases, one case with logits up to about 2000. Prints one line
+    x_t (B, X), h_prev (B, H), params an RNNParams -> h_t (B, H), y_hat_t (B, Y). Six seeded cases:
+    B = 1..4, X, H, Y all different, nonzero biases, one case with logits up to about 2000, one with
+    logits near 1000 that differ by a few units (a clipped softmax fails it). Prints one line
     when right; raises AssertionError naming the wrong output and the mistake otherwise.
     Equations (2a), (2b), (3); notebook 01.
     """

@@ -20,9 +20,12 @@ factor sqrt(H) of the spectral norm: ||P||_2 <= ||P||_F <= sqrt(H) ||P||_2.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ._checks import check_int, check_ord, check_params, check_square, check_trace
+from ._checks import (MAX_STEPS, check_finite_trace, check_int, check_one_sequence, check_ord, check_params,
+                      check_result_size, check_square, check_vector, check_work)
 from .containers import RNNParams, Trace
 from .core import _check_sequence, _forward, _fprimes, _step_jacobian
 
@@ -101,7 +104,7 @@ def _log_spectral(stack: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
 
 def _fprime(params: RNNParams, trace: Trace) -> np.ndarray:
     """f'(a_i) for i = 1..T as an array (T + 1, B, H) with row i = step i (row 0 unused)."""
-    check_trace(trace, params)
+    check_finite_trace(trace, params)
     out = np.empty_like(trace.a)
     out[0] = np.nan
     out[1:] = _fprimes(trace)
@@ -114,6 +117,8 @@ def _backward_products(params: RNNParams, trace: Trace, t: int | None, keep: boo
     fprime = _fprime(params, trace)
     t = trace.T if t is None else check_int("t", t, 0, trace.T)
     B, H = trace.h.shape[1], params.n_hidden
+    if keep:
+        check_result_size("trace", (t + 1, B, H, H), f"T = {trace.T}, B = {B}, H = {H}", " (ord='fro' keeps none)")
 
     def step(P, j):  # j factors so far: P_{t-j} = P_{t-j+1} diag(f'(a_{t-j+1})) W_hh
         return _times(P * fprime[t - j + 1][:, None, :], params.W_hh)
@@ -169,6 +174,8 @@ def jacobian_log_norms_from(params: RNNParams, trace: Trace, k: int = 0, ord=2) 
     T = trace.T
     k = check_int("k", k, 0, T)
     B, H = trace.h.shape[1], params.n_hidden
+    if ord == 2:
+        check_result_size("trace", (T - k + 1, B, H, H), f"T = {T}, B = {B}, H = {H}", " (ord='fro' keeps none)")
     W_hh_T = params.W_hh.T
 
     def step(R, j):  # R_{k+j} = R_{k+j-1} W_hh^T diag(f'(a_{k+j}))
@@ -187,9 +194,12 @@ def matrix_power_log_norms(W, T: int, ord=2) -> np.ndarray:
     under- or overflows.
     """
     W = check_square("W", W, allow_complex=True)
-    T = check_int("T", T, 0, 10**7)
+    T = check_int("T", T, 0, MAX_STEPS)
     check_ord(ord)
     H = W.shape[0]
+    check_work("T", T, H, f"T = {T} for H = {H}")
+    if ord == 2:
+        check_result_size("T", (T + 1, H, H), f"T = {T} for H = {H}", " (ord='fro' keeps none)")
     dtype = np.result_type(W.dtype, np.float64)
     W_T = W.T.astype(dtype)
 
@@ -207,7 +217,8 @@ def naive_log_norms(W_hh, T: int) -> np.ndarray:
     Only for showing what goes wrong; use `matrix_power_log_norms` instead. Notebook 04.
     """
     W_hh = check_square("W_hh", W_hh)
-    T = check_int("T", T, 0, 10**7)
+    T = check_int("T", T, 0, MAX_STEPS)
+    check_work("T", T, W_hh.shape[0], f"T = {T} for H = {W_hh.shape[0]}")
     P = np.eye(W_hh.shape[0])
     out = np.empty(T + 1)
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
@@ -229,9 +240,7 @@ def memory_norms(params: RNNParams, xs, h0=None, activation: str = "tanh") -> np
     Returns norms (T,), norms[t - 1] = || (dh_t/dh_1) diag(f'(a_1)) W_hx ||_2 (spectral norm), with
     dh_t/dh_1 as `rnnlib.jacobian` forms it, because x_1 enters only through a_1 = W_hx x_1 + ... (eq. 2a).
     """
-    xs = np.asarray(xs)
-    if xs.ndim != 3 or xs.shape[1] != 1:
-        raise ValueError(f"xs: expected one sequence of shape (T, 1, X), got {xs.shape}")
+    xs = check_one_sequence(xs)
     params, xs, h0, _, f = _check_sequence(params, xs, h0, None, activation)
     trace = _forward(params, xs, h0, f)
     dh1_dx1 = trace.activation.derivative(trace.a[1], trace.h[1])[0][:, None] * params.W_hx  # diag(f'(a_1)) W_hx
@@ -250,7 +259,8 @@ def fade_rate(share) -> float:
     share (T,), T >= 2, positive entries (e.g. the ratios ||dh_t/dx_1|| / ||dh_1/dx_1|| of
     `memory_norms`) -> a float, the geometric mean of share[t] / share[t - 1]. Notebook 01.
     """
-    share = np.asarray(share, dtype=np.float64)
-    if share.ndim != 1 or share.size < 2 or not np.all(share > 0):
-        raise ValueError(f"share: expected a 1-D array of >= 2 positive numbers, got shape {share.shape}")
-    return float((share[-1] / share[0]) ** (1.0 / (share.size - 1)))
+    share = check_vector("share", share, min_size=2, positive=True)
+    log_rate = (math.log10(share[-1]) - math.log10(share[0])) / (share.size - 1)  # in logs: no overflow of the ratio
+    if not -300.0 < log_rate < 300.0:
+        raise ValueError(f"share: expected an average factor per step within the float range, got 10**{log_rate:.4g}")
+    return float(10.0**log_rate)

@@ -28,8 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_int, check_ord, check_real
-from .activations import get_activation
+from ._checks import (MAX_STEPS, check_activation, check_choice, check_extended_real, check_int, check_ord, check_positive,
+                      check_profile, check_real, check_square, check_square_stack, check_trajectory, check_vector,
+                      check_work)
 from .jacobians import frobenius_rescale  # unit-Frobenius rescaling with a log10 scale, shared
 
 __all__ = [
@@ -117,7 +118,7 @@ def departure_from_normality(W) -> float:
     Zero exactly when W is normal (W W^T = W^T W, orthogonal eigenvectors); for the Schur forms
     above it equals |shear|.
     """
-    W = np.asarray(W)
+    W = check_square("W", W, allow_complex=True)
     lam = np.linalg.eigvals(W)
     d2 = float(np.sum(np.abs(W) ** 2) - np.sum(np.abs(lam) ** 2))
     return math.sqrt(max(d2, 0.0))
@@ -126,15 +127,6 @@ def departure_from_normality(W) -> float:
 # ----------------------------------------------------------------------------------------------
 # log10 ||J_t ... J_1|| for all t at once: a parallel prefix product with rescaling
 # ----------------------------------------------------------------------------------------------
-
-
-def _check_stack(J) -> np.ndarray:
-    J = np.asarray(J, dtype=np.float64)
-    if J.ndim != 3 or J.shape[1] != J.shape[2]:
-        raise ValueError(f"J: expected a stack of square matrices (T, H, H), got shape {J.shape}")
-    if not np.all(np.isfinite(J)):
-        raise ValueError("J: expected finite values, got NaN or inf")
-    return J
 
 
 def _prefix_products(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -244,7 +236,7 @@ def prefix_log_norms(J, ord=2) -> np.ndarray:
     partial product is kept as (unit-norm matrix, log10 of its norm), so nothing under- or
     overflows: 1e-700 comes out as -700. ord: 2 (spectral) or "fro".
     """
-    J = _check_stack(J)
+    J = check_square_stack("J", J).astype(np.float64, copy=False)
     check_ord(ord)
     U, L = _prefix_products(J)
     return _log_norms(U, L, ord)
@@ -290,18 +282,16 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
     `escape` in absolute value is stopped there, before it overflows: the remaining rows are NaN.
     Used by notebook 05; for batches and inputs x_t use `rnnlib.forward`.
     """
-    W = np.asarray(W, dtype=np.float64)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W: expected a square matrix (H, H), got shape {W.shape}")
+    W = check_square("W", W).astype(np.float64, copy=False)
     H = W.shape[0]
-    h0 = np.asarray(h0, dtype=np.float64)
-    if h0.shape != (H,):
-        raise ValueError(f"h0: expected shape ({H},), got {h0.shape}")
-    u = np.zeros(H) if u is None else np.asarray(u, dtype=np.float64)
-    if u.shape != (H,):
-        raise ValueError(f"u: expected shape ({H},), got {u.shape}")
-    T = check_int("T", T, 0)
-    f = get_activation(activation)
+    h0 = check_vector("h0", h0, H).astype(np.float64, copy=False)
+    u = np.zeros(H) if u is None else check_vector("u", u, H).astype(np.float64, copy=False)
+    T = check_int("T", T, 0, MAX_STEPS)
+    check_work("T", T, H, f"T = {T} for H = {H}", power=2)
+    f = check_activation(activation)
+    if H == 2:  # the scalar fast path below knows the four built-in activations by name
+        check_choice("activation", f.name, tuple(_SCALAR_F))
+    escape = check_positive("escape", escape)
     h = np.full((T + 1, H), np.nan)
     a = np.full((T + 1, H), np.nan)
     h[0] = h0
@@ -413,14 +403,14 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
     dh_t/dh_0 = prod_{i=1}^{t} diag(f'(a_i)) W with f' at the pre-activation a_i.
     Returns a GradientProfile (notebook 05).
     """
-    W = np.asarray(W, dtype=np.float64)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W: expected a square matrix (H, H), got shape {W.shape}")
-    if not np.all(np.isfinite(W)):
-        raise ValueError("W: expected finite values, got NaN or inf")
+    W = check_square("W", W).astype(np.float64, copy=False)
     H = W.shape[0]
-    f = get_activation(activation)
-    h0 = np.zeros(H) if h0 is None else h0
+    T = check_int("T", T, 0, MAX_STEPS)
+    check_work("T", T, H, f"T = {T} for H = {H}")
+    f = check_activation(activation)
+    u = None if u is None else check_vector("u", u, H)
+    h0 = np.zeros(H) if h0 is None else check_vector("h0", h0, H)
+    escape = check_positive("escape", escape)
     h, a = hidden_trajectory(W, h0, T, f.name, u, escape)
     with np.errstate(invalid="ignore"):
         out = np.nonzero(np.abs(h).max(axis=1) > escape)[0]  # NaN rows compare False
@@ -483,6 +473,7 @@ def product_at(profile: GradientProfile, t: int) -> tuple[np.ndarray, float]:
     computed (at most a few 64 x 64 products: the scrubber never recomputes the profile). After an
     escape: all NaN.
     """
+    profile = check_profile(profile, GradientProfile)
     t = check_int("t", t, 0, profile.T, high_name="T")
     L = float(profile.log_scales[t])
     H = profile.W.shape[0]
@@ -528,6 +519,7 @@ def unit_circle_image(profile: GradientProfile, t: int, n: int = 121) -> tuple[n
     points all 0 or NaN, L = -inf or NaN.
     """
     P, L_t = product_at(profile, t)
+    n = check_int("n", n, 2, 10**6)
     phi = np.linspace(0.0, 2 * np.pi, n)
     circle = np.stack([np.cos(phi), np.sin(phi)])  # (2, n)
     if not np.isfinite(L_t):
@@ -553,7 +545,8 @@ def format_pow10(log10_value: float, digits: int = 2) -> str:
 
     -inf gives '0' (an exactly zero product), +inf 'inf'. digits: significant digits.
     """
-    x = float(log10_value)
+    x = check_extended_real("log10_value", log10_value)
+    digits = check_int("digits", digits, 1, 17)
     if x == -math.inf:
         return "0"
     if math.isnan(x):
@@ -580,6 +573,7 @@ def grows_exponentially(profile: GradientProfile) -> bool:
     k log10(2) per doubling of t, so its per-step rise over [T/2, T] is half that over [T/4, T/2].
     Counted as exponential when the later per-step rise is positive and at least 3/4 of the earlier.
     """
+    profile = check_profile(profile, GradientProfile)
     if profile.activation == "linear":
         return profile.rho > 1.0 + RHO_ONE_TOL
     L = profile.log_norm
@@ -615,7 +609,7 @@ def verdict(profile: GradientProfile) -> Verdict:
     nonlinear one 'grows, not exponentially'. The word is one of VERDICT_WORDS. A peak at
     least 10 times above both the start (1) and the end is reported as transient growth (non-normal W).
     """
-    L = profile.log_norm
+    L = check_profile(profile, GradientProfile).log_norm
     T = int(np.flatnonzero(~np.isnan(L))[-1])  # the last step with a value (an escaped relu stops early)
     end = L[T]
     if end <= VANISH_LOG10:
@@ -677,10 +671,8 @@ def explorer_settings(**settings) -> dict:
     s = {**EXPLORER_DEFAULTS, **settings}
     if "t" not in settings:  # the scrubber defaults to the last step
         s["t"] = s["T"]
-    if s["kind"] not in EXPLORER_KINDS:
-        raise ValueError(f"kind: expected one of {EXPLORER_KINDS}, got {s['kind']!r}")
-    if s["activation"] not in EXPLORER_ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {EXPLORER_ACTIVATIONS}, got {s['activation']!r}")
+    check_choice("kind", s["kind"], EXPLORER_KINDS)
+    check_choice("activation", s["activation"], EXPLORER_ACTIVATIONS)
     for name, (low, high, _) in EXPLORER_RANGES.items():
         if name in EXPLORER_INTS:
             s[name] = check_int(name, s[name], low, high)
@@ -706,6 +698,8 @@ def explorer_matrix(kind="real", r1=0.9, r2=0.5, angle=30.0, shear=0.0, size=16,
     random: size x size Gaussian (seeded), rescaled to spectral radius |r1|;
     orthogonal: r1 times a seeded random orthogonal size x size matrix (every |lambda| = sigma = |r1|).
     """
+    s = explorer_settings(kind=kind, r1=r1, r2=r2, angle=angle, shear=shear, size=size)
+    kind, r1, r2, angle, shear, size = (s[name] for name in ("kind", "r1", "r2", "angle", "shear", "size"))
     if kind == "real":
         return triangular_2x2(r1, r2, shear)
     if kind == "complex":
@@ -724,6 +718,8 @@ def explorer_matrix(kind="real", r1=0.9, r2=0.5, angle=30.0, shear=0.0, size=16,
 def explorer_state(kind="real", size=16, u=0.0, h0_1=0.8, h0_2=-0.4, **_) -> tuple[np.ndarray, np.ndarray]:
     """(h_0, u) as vectors (H,) for one setting: h_0 = (h0_1, h0_2, 0, ..., 0); the input is u times
     (0.6, 0.8) for H = 2, else u times a seeded random unit vector."""
+    s = explorer_settings(kind=kind, size=size, u=u, h0_1=h0_1, h0_2=h0_2)
+    kind, size, u, h0_1, h0_2 = (s[name] for name in ("kind", "size", "u", "h0_1", "h0_2"))
     H = explorer_size(kind, size)
     h0 = np.zeros(H)
     h0[:2] = h0_1, h0_2
@@ -744,6 +740,7 @@ def explorer_profile(**settings) -> GradientProfile:
 
 def explorer_controls_used(kind: str) -> tuple[str, ...]:
     """The matrix sliders that act for this kind (the explorer disables the others)."""
+    check_choice("kind", kind, EXPLORER_KINDS)
     return {"real": ("r1", "r2", "shear"), "complex": ("r1", "angle", "shear"), "8x8 example": (),
             "random": ("r1", "size"), "orthogonal": ("r1", "size")}[kind]
 
@@ -755,7 +752,7 @@ def principal_components(h: np.ndarray) -> np.ndarray:
     (the explorer draws the state itself). Signs are fixed so the largest |coordinate| of each
     direction is positive (the picture does not flip from one setting to the next).
     """
-    h = np.asarray(h, dtype=np.float64)
+    h = check_trajectory("h", h).astype(np.float64, copy=False)
     if h.shape[1] == 2:
         return h
     ok = np.all(np.isfinite(h), axis=1)

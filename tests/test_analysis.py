@@ -317,3 +317,43 @@ def test_gallery_figures_build(name):
         assert all(ax.has_data() for ax in fig.axes if ax.get_label() != "<colorbar>")
     finally:
         plt.close(fig)
+
+
+# ---------------------------------------------------------------------------- bad input, by name (issue 14)
+
+
+def test_loss_from_names_h_t_not_h0():
+    params, xs, targets, h0 = examples.lag_example(T=6, n_hidden=4, vocab=3)
+    with pytest.raises(ValueError, match=r"^h_t: expected shape \(B, H\) = \(1, 4\), got \(1, 5\)"):
+        analysis.loss_from(params, xs, targets, 2, np.zeros((1, 5)))
+
+
+def test_term_arrays_too_large_for_memory_are_refused_before_any_work():
+    params = rnnlib.init_params(3, 5, 3)
+    xs, targets = np.zeros((3000, 1, 3)), np.zeros((3000, 1), dtype=int)
+    with pytest.raises(ValueError, match=r"^xs: expected sizes whose result \(3001, 3001, 5, 5\) holds at most 1e\+08"
+                                         r" numbers; bptt_contribution_norms keeps only the norms"):
+        analysis.bptt_contributions(params, xs, targets)
+    assert analysis.bptt_contribution_norms(params, xs[:300], targets[:300]).shape == (301, 301)
+
+
+def test_bound_lines_and_lag_groups_check_their_arrays():
+    with pytest.raises(ValueError, match=r"^rate: expected a finite number >= 0, got True"):
+        analysis.bound_log_line(True, [0, 1])
+    with pytest.raises(ValueError, match=r"^lags: expected entries >= 0, got a smallest entry of -1.0"):
+        analysis.bound_log_line(0.5, [0, -1])
+    with pytest.raises(ValueError, match=r"^A: expected a real \(integer or float\) array, got dtype complex128"):
+        analysis.lag_diagonals(np.ones((3, 3), dtype=complex))
+
+
+def test_examples_name_their_own_arguments():
+    with pytest.raises(ValueError, match=r"^vocab: expected a positive integer, got 0"):
+        examples.lag_example(T=4, vocab=0)
+    with pytest.raises(ValueError, match=r"^activations\[1\]: expected an activation name"):
+        examples.jacobian_norm_curves(T=3, activations=("tanh", "softplus"))
+    with pytest.raises(ValueError, match=r"^activations: expected a non-empty tuple or list, got 'tanh'"):
+        examples.jacobian_norm_curves(T=3, activations="tanh")
+    with pytest.raises(ValueError, match=r"^seeds\[0\]: expected an integer >= 0, got 1.5"):
+        examples.clipping_experiment(T=3, seeds=[1.5], n_steps=1)
+    with pytest.raises(ValueError, match=r"^seed: expected an integer >= 0, got None"):
+        examples.contracting_params(seed=None)

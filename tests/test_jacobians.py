@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import rnnlib
+from rnnlib import analysis, jacobians
 from rnnlib.jacobians import (
     jacobian_log_norms,
     jacobian_log_norms_from,
@@ -110,3 +111,57 @@ def test_bad_arguments():
         matrix_power_log_norms(np.zeros((2, 3)), 5)
     with pytest.raises(ValueError, match=r"T: expected an integer 0 <= T"):
         matrix_power_log_norms(np.eye(2), -1)
+
+
+# ---------------------------------------------------------------------------- foreign and overflowed traces (issue 14)
+
+ROUTINES = {
+    "jacobian_log_norms": lambda p, tr: jacobian_log_norms(p, tr),
+    "jacobian_log_norms_from": lambda p, tr: jacobian_log_norms_from(p, tr),
+    "jacobian_log_singular_values": lambda p, tr: jacobian_log_singular_values(p, tr),
+    "immediate_dh_dW_hh": lambda p, tr: analysis.immediate_dh_dW_hh(p, tr, 2),
+    "total_dh_dW_hh": lambda p, tr: analysis.total_dh_dW_hh(p, tr, 2),
+}
+
+
+@pytest.mark.parametrize("name", ROUTINES)
+def test_a_trace_of_another_model_is_rejected_by_name(name):
+    """Same shapes, other weights: the Jacobians would be those of a model that never ran."""
+    params, trace = problem()
+    other = params._replace(W_hh=params.W_hh * 0.5)
+    assert np.isfinite(ROUTINES[name](params, trace)).all() or name == "jacobian_log_norms_from"
+    with pytest.raises(ValueError, match=r"^trace: expected a trace of these params"):
+        ROUTINES[name](other, trace)
+    with pytest.raises(ValueError, match=r"^trace: expected a trace of a model with X = 4"):
+        ROUTINES[name](rnnlib.init_params(4, 6, 2), trace)
+    with pytest.raises(ValueError, match=r"^trace: expected the Trace returned by rnnlib.forward, got tuple"):
+        ROUTINES[name](params, tuple(trace))
+
+
+@pytest.mark.parametrize("name", ROUTINES)
+def test_a_trace_with_non_finite_states_names_the_first_step(name):
+    params, trace = problem()
+    h = trace.h.copy()
+    h[5:, 0, 0] = np.inf  # as if the state had left the float range at step 5
+    with pytest.raises(ValueError, match=r"^trace: expected finite states, got NaN or inf from step t = 5 on"):
+        ROUTINES[name](params, trace._replace(h=h))
+
+
+def test_fade_rate_does_not_overflow_where_the_ratio_would():
+    """share[-1] / share[0] = 1e600 is inf in float64; the average factor per step is 1e100."""
+    share = np.geomspace(1e-300, 1e300, 7)
+    assert jacobians.fade_rate(share) == pytest.approx(1e100, rel=1e-9)
+    assert jacobians.fade_rate([1.0, 0.5, 0.25]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"^share: expected an average factor per step within the float range"):
+        jacobians.fade_rate([1e-300, 1e300])
+    with pytest.raises(ValueError, match=r"^share: expected positive entries"):
+        jacobians.fade_rate([1.0, 0.0])
+
+
+def test_sizes_beyond_a_few_seconds_or_the_memory_get_a_clear_error():
+    with pytest.raises(ValueError, match=r"^T: expected an integer 0 <= T <= 100000, got 100001"):
+        matrix_power_log_norms(np.eye(2), 10**5 + 1)
+    with pytest.raises(ValueError, match=r"^T: expected T \* H\^3 <= 3e\+09 \(T matrix products of size H, a few "
+                                         r"seconds\), got T = 20000 for H = 64"):
+        matrix_power_log_norms(np.eye(64), 20000)
+    assert matrix_power_log_norms(np.eye(64), 2000, ord="fro").shape == (2001,)

@@ -102,7 +102,7 @@ def test_prefix_log_norms_far_outside_the_float_range_and_exact_zero():
 
 
 def test_prefix_log_norms_rejects_bad_input():
-    with pytest.raises(ValueError, match=r"J: expected a stack of square matrices \(T, H, H\), got shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"J: expected a stack of square matrices \(T, H, H\) with H >= 1, got shape \(3, 2\)"):
         S.prefix_log_norms(np.ones((3, 2)))
     with pytest.raises(ValueError, match="finite"):
         S.prefix_log_norms(np.full((2, 2, 2), np.nan))
@@ -408,3 +408,50 @@ def test_preset_stories_hold_numerically():
     assert S.format_pow10(P["below the float range"].log_norm[-1]) == "1.3e-523"
     assert 10 ** P["8 × 8 non-normal (§5)"].log_norm[P["8 × 8 non-normal (§5)"].norm_steps].max() > 1e5
     assert np.allclose(P["orthogonal 64 × 64"].log_norm[P["orthogonal 64 × 64"].norm_steps], 0, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------- bad input, by name (issue 14)
+
+
+def test_profile_readers_reject_what_is_not_a_profile_before_reading_it():
+    p = S.gradient_profile(np.array([[0.9, 0.5], [0.0, 0.5]]), 20, "tanh")
+    readers = (S.verdict, S.grows_exponentially, lambda q: S.product_at(q, 3), lambda q: S.log_singular_values_at(q, 3),
+               lambda q: S.unit_circle_image(q, 3))
+    for read in readers:
+        read(p)
+        for bad, got in ((tuple(p), "tuple"), (S.verdict(p), "Verdict"), (None, "NoneType")):
+            with pytest.raises(ValueError, match=rf"^profile: expected the GradientProfile .*, got {got}$"):
+                read(bad)
+        with pytest.raises(ValueError, match=r"^profile: expected .*fields do not fit together"):
+            read(p._replace(log_norm=np.full(21, np.nan)))
+
+
+def test_the_explorer_model_checks_its_settings_wherever_it_is_entered():
+    with pytest.raises(ValueError, match=r"^r1: expected a finite number in \[-2, 2\], got 5"):
+        S.explorer_matrix(kind="random", r1=5)
+    with pytest.raises(ValueError, match=r"^size: expected an integer 4 <= size <= 64, got 2.5"):
+        S.explorer_state(kind="random", size=2.5)
+    with pytest.raises(ValueError, match=r"^T: expected an integer 10 <= T <= 1000, got 50.5"):
+        S.explorer_settings(T=50.5)
+    with pytest.raises(ValueError, match=r"^angle: expected a real number, got '30'"):
+        S.explorer_settings(angle="30")
+    with pytest.raises(ValueError, match=r"^kind: expected one of"):
+        S.explorer_controls_used("Random")
+    assert S.explorer_matrix(**S.explorer_settings(kind="complex")).shape == (2, 2)  # a whole settings dict works
+
+
+def test_numbers_and_arrays_of_the_wrong_kind_are_named():
+    with pytest.raises(ValueError, match=r"^log10_value: expected a real number \(inf, -inf or nan allowed\), got '3'"):
+        S.format_pow10("3")
+    assert S.format_pow10(np.float64(-460.3)) == "5.0e-461" and S.format_pow10(-math.inf) == "0"
+    with pytest.raises(ValueError, match=r"^digits: expected an integer 1 <= digits <= 17, got 0"):
+        S.format_pow10(1.0, 0)
+    with pytest.raises(ValueError, match=r"^W: expected a real matrix, got dtype complex128"):
+        S.hidden_trajectory(np.eye(2) * 1j, [1.0, 0.0], 5)
+    with pytest.raises(ValueError, match=r"^escape: expected a finite number > 0"):
+        S.hidden_trajectory(np.eye(2), [1.0, 0.0], 5, escape=float("inf"))
+    with pytest.raises(ValueError, match=r"^h: expected states of shape \(T \+ 1, H\) with H >= 2"):
+        S.principal_components(np.ones((5, 1)))
+    with pytest.raises(ValueError, match=r"^h: expected rows that are all finite or all NaN"):
+        S.principal_components(np.full((5, 3), np.nan))
+    assert S.departure_from_normality(np.array([[1j, 2.0], [0.0, 1.0]])) == pytest.approx(2.0)  # complex is fine here

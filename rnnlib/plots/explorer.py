@@ -65,6 +65,7 @@ from ..spectra import (
     unit_circle_image,
     verdict,
 )
+from .._checks import check_choice
 from . import explorer_figure as F
 
 __all__ = ["EigenvalueExplorer", "eigenvalue_explorer", "CUSTOM", "SLIDERS", "KIND_LABELS"]
@@ -266,8 +267,7 @@ class EigenvalueExplorer:
         """
         preset = settings.pop("preset", CUSTOM)
         if preset != CUSTOM:
-            if preset not in PRESETS:
-                raise ValueError(f"preset: expected one of {[CUSTOM, *PRESETS]}, got {preset!r}")
+            check_choice("preset", preset, [CUSTOM, *PRESETS])
             settings = {**EXPLORER_DEFAULTS, **PRESETS[preset].settings, **settings}
         current = self.settings()
         if "T" in settings and "t" not in settings:  # the scrubber stays at the end, or within 0..T
