@@ -6,8 +6,18 @@ case `named` (see hostile.py for the outcomes), every public callable of every r
 (each name in its `__all__`, the optimizers' `step`, the explorer's setters) covered by a table or
 exempt with a reason, at least 3,000 cases, and every valid call returning cleanly.
 
-Counts per outcome when the walker first ran on main (before issue 14's fixes) and now are in the
-docstring of `test_every_hostile_case_is_named`.
+Counts per outcome, the final tables run against the code before issue 14's fixes (commit 4d22946)
+and after (each table's docstring has its own line):
+
+| tables            | cases | named | wrong-name | other-exception | accepted | slow |
+|-------------------|-------|-------|------------|-----------------|----------|------|
+| core, before      | 1,553 |   841 |        396 |              91 |      225 |    0 |
+| analysis, before  | 2,010 | 1,278 |        343 |             113 |      276 |    0 |
+| training, before  | 2,932 | 1,764 |        645 |             138 |      384 |    1 |
+| all three, after  | 6,500 | 6,500 |          0 |               0 |        0 |    0 |
+
+(The after line counts five more cases: the `activation` argument of tasks.run_remember_first,
+added later.) The whole walk takes about 2 s.
 """
 
 from __future__ import annotations
