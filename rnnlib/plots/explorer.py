@@ -50,6 +50,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
+from threadpoolctl import ThreadpoolController
 
 from ..spectra import (
     EXPLORER_ACTIVATIONS,
@@ -86,6 +87,7 @@ NOTE_PLACES = {  # note name -> (axes, anchor (x, y) in axes coordinates, horizo
     "ellipse": ("ellipse", (0.03, 0.97), "left", "top"),  # sigma_max, sigma_min of the product at t
 }
 CACHED_LAYERS = 12  # backgrounds kept of each layer (about 1.4 MB each)
+CACHED_TEXTS = 200  # rendered titles and notes kept (a few kB each)
 # Recent profiles kept (going back to a preset or an activation recomputes nothing), up to this many
 # bytes of products: dozens of 2 x 2 ones, or of 64 x 64 ones with T = 1000 (2.2 MB each: only the
 # products at the norm steps are kept, see `spectra.GradientProfile`).
@@ -93,6 +95,20 @@ CACHED_PROFILE_BYTES = 40_000_000
 # Two lines of fixed height under the image (story, numbers): the widget keeps its height however
 # the text wraps, and no number is broken across lines ("3.1e-" / "62").
 LINE_CSS = "height:3.2em; line-height:1.6em; overflow:hidden"
+
+
+_BLAS = []  # the ThreadpoolController of this process, made on the first update (it costs about 1 ms)
+
+
+def one_blas_thread():
+    """A context manager that holds BLAS (numpy's OpenBLAS) to one thread in its block and restores
+    the previous count on leaving, through `threadpoolctl`. An update makes hundreds of small BLAS and
+    LAPACK calls (64 x 64 products, eigenvalues, a PCA); with OpenBLAS's default threads some of them
+    wake a second thread, which on a 2-core machine shared with other work spins beside the main one
+    or makes the call wait for it. Only the update is limited, never the rest of the kernel."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
@@ -112,7 +128,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])  # modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+            + _png_chunk(b"IDAT", zlib.compress(raw, 1)) + _png_chunk(b"IEND", b""))  # raw: no copy
 
 
 def _nowrap(items, sep: str = " · ") -> str:
@@ -147,6 +163,7 @@ class EigenvalueExplorer:
         self._holding = False
         self.axis_redraws = 0
         self._backgrounds = {}  # cached layers, oldest first (see _render)
+        self._tiles = {}  # rendered texts, oldest first (see _text_tile)
         self._t_layers = {}
         self._profile_key = None
         self._profiles = {}  # settings without t -> (profile, state_xy, verdict), oldest first
@@ -341,7 +358,12 @@ class EigenvalueExplorer:
         return self.profile
 
     def update(self):
-        """Recompute for the current settings and redraw the image (called by every control)."""
+        """Recompute for the current settings and redraw the image (called by every control), with
+        BLAS held to one thread (`one_blas_thread`)."""
+        with one_blas_thread():
+            self._update()
+
+    def _update(self):
         s = explorer_settings(**self.settings())
         p = self._current_profile(s)
         T, t_s = p.T, s["t"]
@@ -479,10 +501,14 @@ class EigenvalueExplorer:
         self.image.value = self.png
 
     def _overlay(self, frame: Image.Image):
-        """Write the title (the verdict) and the panels' notes onto the rendered frame, with Pillow."""
-        draw = ImageDraw.Draw(frame)
+        """Write the title (the verdict) and the panels' notes onto the rendered frame, with Pillow.
+
+        Each distinct text is rendered once into a tile (`_text_tile`) and pasted at whole pixels:
+        most notes and titles come back from one update to the next (laying out and rasterizing
+        them again cost about 5 ms an update)."""
         width, height = frame.size
-        draw.text((width / 2, TITLE_PX / 2), self.verdict.text, font=self._title_font, fill=(0, 0, 0), anchor="mt")
+        tile, mask = self._text_tile(self.verdict.text, self._title_font, box=False)
+        frame.paste(tile, (round(width / 2 + tile.info["left"]), 0), mask)
         pad = 3
         for name, text in self.texts.items():
             if not text:
@@ -490,13 +516,43 @@ class EigenvalueExplorer:
             ax_name, anchor, horizontal, vertical = NOTE_PLACES[name]
             x, y = self.axes[ax_name].transAxes.transform(anchor)
             y = height - y  # display y runs up, image rows run down
-            left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=self._note_font, spacing=2)
-            w, h = right - left, bottom - top
+            tile, mask = self._text_tile(text, self._note_font, box=True)
+            w, h = tile.width - 4 * pad - 1, tile.height - 4 * pad - 1  # the text's own size
             x0 = x - w - pad if horizontal == "right" else x + pad
             y0 = y - h - pad if vertical == "bottom" else y + pad
-            draw.rounded_rectangle((x0 - pad, y0 - pad, x0 + w + pad, y0 + h + pad), radius=3, fill=(255, 255, 255),
-                                   outline=(207, 216, 220))
-            draw.multiline_text((x0 - left, y0 - top), text, font=self._note_font, fill=(0, 0, 0), spacing=2)
+            frame.paste(tile, (round(x0 - 2 * pad), round(y0 - 2 * pad)), mask)
+
+    def _text_tile(self, text: str, font, box: bool) -> tuple[Image.Image, Image.Image]:
+        """(RGB tile, L mask) of a text: black on white in a rounded box with a grey border (box=True,
+        the notes), or black on nothing (the title line, TITLE_PX / 2 below the tile's top edge).
+        Cached: the CACHED_TEXTS most recent texts."""
+        key = (text, font.size, box)
+        hit = self._tiles.pop(key, None)
+        if hit is None:
+            probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+            if box:
+                pad = 3
+                left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=font, spacing=2)
+                w, h = right - left, bottom - top
+                size = (w + 4 * pad + 1, h + 4 * pad + 1)
+                tile, mask = Image.new("RGB", size, (255, 255, 255)), Image.new("L", size, 0)
+                rect = (pad, pad, pad + w + 2 * pad, pad + h + 2 * pad)
+                ImageDraw.Draw(mask).rounded_rectangle(rect, radius=3, fill=255, outline=255)
+                draw = ImageDraw.Draw(tile)
+                draw.rounded_rectangle(rect, radius=3, fill=(255, 255, 255), outline=(207, 216, 220))
+                draw.multiline_text((2 * pad - left, 2 * pad - top), text, font=font, fill=(0, 0, 0), spacing=2)
+            else:
+                left, top, right, bottom = probe.textbbox((0, 0), text, font=font, anchor="mt")
+                size = (right - left + 1, bottom + TITLE_PX // 2 + 1)
+                mask = Image.new("L", size, 0)
+                ImageDraw.Draw(mask).text((-left, TITLE_PX / 2), text, font=font, fill=255, anchor="mt")
+                tile = Image.new("RGB", size, (0, 0, 0))
+                tile.info["left"] = left  # the text's centre is -left from the tile's left edge
+            hit = (tile, mask)
+        self._tiles[key] = hit  # the most recent last
+        while len(self._tiles) > CACHED_TEXTS:
+            del self._tiles[next(iter(self._tiles))]
+        return hit
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
