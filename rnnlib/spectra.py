@@ -379,9 +379,11 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
         return h, a
     bounded = f.name in ("tanh", "sigmoid") and escape >= 1.0  # |h_t| <= 1: no escape to look for
     tanh = f.name == "tanh"  # written in place: no temporary per step (the 64 x 64 explorer runs 1000 of them)
+    with_u = bool(np.any(u))  # u = 0 (the explorer's default): no addition per step
     for t in range(1, T + 1):
         a_t = np.matmul(W, h[t - 1], out=a[t])
-        a_t += u  # a_t = W h_{t-1} + u
+        if with_u:
+            a_t += u  # a_t = W h_{t-1} + u
         if tanh:
             np.tanh(a_t, out=h[t])  # h_t = f(a_t)
         else:
