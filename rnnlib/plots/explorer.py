@@ -116,19 +116,31 @@ def _png_chunk(tag: bytes, data: bytes) -> bytes:
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
-    """The PNG file of an RGB image (height, width, 3) uint8: lossless, every row with the "Up" filter
+    """The PNG file of an RGB image (height, width, 3) uint8, any strides: lossless, every row with the "Up" filter
     (its difference from the row above), zlib level 1. Twice as fast as Pillow's writer at level 1,
     whose adaptive per-row filter choice costs more than the compression (4 ms against 8 ms for the
     1000 x 344 frame), for a file about 20 % larger (60 kB)."""
     height, width = rgb.shape[:2]
-    rows = rgb.reshape(height, width * 3)
     raw = np.empty((height, width * 3 + 1), np.uint8)
     raw[:, 0] = 2  # filter type Up
-    raw[0, 1:] = rows[0]  # the row above the first is zeros
-    np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])  # modulo 256, as PNG wants
+    rows = raw[:, 1:].reshape(height, width, 3)  # a view: rgb may be one too (the RGB of an RGBA buffer)
+    rows[0] = rgb[0]  # the row above the first is zeros
+    np.subtract(rgb[1:], rgb[:-1], out=rows[1:])  # modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
             + _png_chunk(b"IDAT", zlib.compress(raw, 1)) + _png_chunk(b"IEND", b""))  # raw: no copy
+
+
+def _paste(rgb: np.ndarray, tile: np.ndarray, alpha: np.ndarray, x: int, y: int):
+    """Blend tile (h, w, 3) into rgb at column x, row y with opacity alpha (h, w, 1), cut at rgb's edges."""
+    height, width = rgb.shape[:2]
+    h, w = tile.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x0 >= x1 or y0 >= y1:
+        return
+    region = rgb[y0:y1, x0:x1]
+    t, a = tile[y0 - y : y1 - y, x0 - x : x1 - x], alpha[y0 - y : y1 - y, x0 - x : x1 - x]
+    region[...] = (a * t + (1.0 - a) * region + 0.5).astype(np.uint8)
 
 
 def _nowrap(items, sep: str = " · ") -> str:
@@ -164,6 +176,7 @@ class EigenvalueExplorer:
         self.axis_redraws = 0
         self._backgrounds = {}  # cached layers, oldest first (see _render)
         self._tiles = {}  # rendered texts, oldest first (see _text_tile)
+        self._tile_left = {}  # title text -> the left of its box around its centre
         self._t_layers = {}
         self._profile_key = None
         self._profiles = {}  # settings without t -> (profile, state_xy, verdict), oldest first
@@ -493,22 +506,22 @@ class EigenvalueExplorer:
         for artist in self._animated:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())  # (height, width, 4), a view of Agg's buffer
-        height, width = rgba.shape[:2]
-        frame = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
-        self._overlay(frame)
-        self.png = png_bytes(np.asarray(frame))
+        # The frame is Agg's own buffer (height, width, 4), opaque: the texts are written into it (every update
+        # starts by restoring the whole figure from a cached layer) and the PNG is encoded from its RGB bytes.
+        rgb = np.asarray(canvas.buffer_rgba())[:, :, :3]
+        self._overlay(rgb)
+        self.png = png_bytes(rgb)
         self.image.value = self.png
 
-    def _overlay(self, frame: Image.Image):
-        """Write the title (the verdict) and the panels' notes onto the rendered frame, with Pillow.
+    def _overlay(self, rgb: np.ndarray):
+        """Write the title (the verdict) and the panels' notes onto the rendered frame (height, width, 3).
 
-        Each distinct text is rendered once into a tile (`_text_tile`) and pasted at whole pixels:
-        most notes and titles come back from one update to the next (laying out and rasterizing
-        them again cost about 5 ms an update)."""
-        width, height = frame.size
-        tile, mask = self._text_tile(self.verdict.text, self._title_font, box=False)
-        frame.paste(tile, (round(width / 2 + tile.info["left"]), 0), mask)
+        Each distinct text is rendered once by Pillow into a tile (`_text_tile`) and then copied in at
+        whole pixels: most notes and titles come back from one update to the next (laying out and
+        rasterizing them again cost about 5 ms an update)."""
+        height, width = rgb.shape[:2]
+        tile, alpha = self._text_tile(self.verdict.text, self._title_font, box=False)
+        _paste(rgb, tile, alpha, round(width / 2 + self._tile_left[self.verdict.text]), 0)
         pad = 3
         for name, text in self.texts.items():
             if not text:
@@ -516,15 +529,17 @@ class EigenvalueExplorer:
             ax_name, anchor, horizontal, vertical = NOTE_PLACES[name]
             x, y = self.axes[ax_name].transAxes.transform(anchor)
             y = height - y  # display y runs up, image rows run down
-            tile, mask = self._text_tile(text, self._note_font, box=True)
-            w, h = tile.width - 4 * pad - 1, tile.height - 4 * pad - 1  # the text's own size
+            tile, alpha = self._text_tile(text, self._note_font, box=True)
+            w, h = tile.shape[1] - 4 * pad - 1, tile.shape[0] - 4 * pad - 1  # the text's own size
             x0 = x - w - pad if horizontal == "right" else x + pad
             y0 = y - h - pad if vertical == "bottom" else y + pad
-            frame.paste(tile, (round(x0 - 2 * pad), round(y0 - 2 * pad)), mask)
+            _paste(rgb, tile, alpha, round(x0 - 2 * pad), round(y0 - 2 * pad))
 
-    def _text_tile(self, text: str, font, box: bool) -> tuple[Image.Image, Image.Image]:
-        """(RGB tile, L mask) of a text: black on white in a rounded box with a grey border (box=True,
-        the notes), or black on nothing (the title line, TITLE_PX / 2 below the tile's top edge).
+    def _text_tile(self, text: str, font, box: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(RGB tile (h, w, 3) uint8, alpha (h, w, 1) in [0, 1]) of a text: black on white in a rounded box
+        with a grey border (box=True, the notes; alpha 1 inside the box, 0 at its corners), or black
+        text alone with its antialiased coverage as alpha (the title line, TITLE_PX / 2 below the
+        tile's top edge; its centre is `_tile_left[text]` from the tile's left edge, negated).
         Cached: the CACHED_TEXTS most recent texts."""
         key = (text, font.size, box)
         hit = self._tiles.pop(key, None)
@@ -547,11 +562,14 @@ class EigenvalueExplorer:
                 mask = Image.new("L", size, 0)
                 ImageDraw.Draw(mask).text((-left, TITLE_PX / 2), text, font=font, fill=255, anchor="mt")
                 tile = Image.new("RGB", size, (0, 0, 0))
-                tile.info["left"] = left  # the text's centre is -left from the tile's left edge
-            hit = (tile, mask)
+                self._tile_left[text] = left
+            hit = (np.asarray(tile), np.asarray(mask)[:, :, None] / 255.0)
         self._tiles[key] = hit  # the most recent last
         while len(self._tiles) > CACHED_TEXTS:
+            old_text, _, old_box = next(iter(self._tiles))
             del self._tiles[next(iter(self._tiles))]
+            if not old_box:
+                self._tile_left.pop(old_text, None)
         return hit
 
     def _repr_mimebundle_(self, **kwargs):
