@@ -218,7 +218,8 @@ def _sequential_diag_products(W: np.ndarray, D: np.ndarray | None, T: int,
     # The running product is 10**base B with B of any size; L[t] = base + log10 ||B_t||_F. B is brought
     # back to unit norm (base absorbing its norm) without a pass of its own: with f' the factor 1/||B||
     # rides on the column diag(f'(a_t)) / ||B|| (H numbers, not H^2); the linear RNN rescales only when
-    # ||B|| leaves 1e+-20 (far from over- or underflow in the next products and norms), so most steps cost one product and one norm.
+    # ||B|| leaves 1e+-20 (far from over- or underflow in the next products and norms). So most steps
+    # cost one product, one row scaling (with f') and one norm.
     s = 1.0  # ||B_0||_F
     flat = {id(P): P.reshape(-1), id(spare): spare.reshape(-1)}  # 1-D views: np.dot of them is 5x faster than vdot
     for t in range(T):  # _diag_step, inlined: at H = 64 the Python around each product costs as much as it
@@ -459,6 +460,53 @@ def _norm_grid(n: int) -> np.ndarray:
     return np.unique(np.concatenate([np.round(np.linspace(0, n, NORM_GRID + 1)).astype(int), [n // 4, n // 2]]))
 
 
+# Small memos of gradient_profile, most recent last (the explorer asks again for the same W when only the
+# state, the input or the activation moves): W's eigenvalues, rho and sigma_max by W's bytes, and the
+# linear RNN's products and norms by (H, T, W's bytes). Their arrays are read-only: profiles share them.
+MEMO_SPECTRA = 16
+MEMO_PRODUCTS = 4
+_SPECTRA: dict = {}
+_LINEAR_PRODUCTS: dict = {}
+
+
+def _remember(memo: dict, key, value=None, size: int = 0):
+    """memo[key], moved to the end (value None), or value stored there as read-only arrays, the oldest
+    entries dropped beyond size. Returns the entry."""
+    if value is None:
+        value = memo.pop(key)
+    else:
+        for item in value:
+            if isinstance(item, np.ndarray):
+                item.setflags(write=False)
+    memo[key] = value
+    while size and len(memo) > size:
+        del memo[next(iter(memo))]
+    return value
+
+
+def _products_and_norms(W: np.ndarray, D: np.ndarray | None, T: int, n: int):
+    """gradient_profile's products of the factors diag(D[t - 1]) W (D None: W) for t = 1..n of T steps:
+    (log_norm (T + 1,), products, log_scales (T + 1,), steps), as GradientProfile describes them."""
+    H = W.shape[0]
+    log_norm = np.full(T + 1, np.nan)
+    if H <= SCAN_MAX_H:
+        J = np.broadcast_to(W, (n, H, H)) if D is None else D[:, :, None] * W
+        U, L = _prefix_products(np.asarray(J))
+        steps = np.arange(n + 1)
+        log_norm[: n + 1] = _log_norms(U, L)
+    else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
+        steps = _norm_grid(n)
+        U, L = _sequential_diag_products(W, D, n, keep=steps)
+        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps at once (a checked power iteration)
+        top = _top_gram_eigenvalues(U)
+        with np.errstate(divide="ignore"):
+            log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
+        log_norm[0] = 0.0  # ||I||_2 = 1 exactly
+    log_scales = np.full(T + 1, np.nan)  # NaN after an escaped state: no products after it
+    log_scales[: n + 1] = L
+    return log_norm, U, log_scales, steps
+
+
 def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, escape: float = 1e100) -> GradientProfile:
     """||dh_t/dh_0|| for t = 0..T of h_t = f(W h_{t-1} + u), with its two reference rates.
 
@@ -488,25 +536,18 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
         n = T if escaped_at is None else escaped_at
         fprime[1 : n + 1] = f.derivative(a[1 : n + 1], h[1 : n + 1])  # f'(a_t), (n, H)
     D = None if f.name == "linear" else fprime[1 : n + 1]  # diag(f'(a_t)) W, t = 1..n
-    log_norm = np.full(T + 1, np.nan)
-    if H <= SCAN_MAX_H:
-        J = np.broadcast_to(W, (T, H, H)) if D is None else D[:, :, None] * W
-        U, L = _prefix_products(np.asarray(J))
-        steps = np.arange(n + 1)
-        log_norm[: n + 1] = _log_norms(U, L)
-    else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
-        steps = _norm_grid(n)
-        U, L = _sequential_diag_products(W, D, n, keep=steps)
-        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps at once (a checked power iteration)
-        top = _top_gram_eigenvalues(U)
-        with np.errstate(divide="ignore"):
-            log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
-        log_norm[0] = 0.0  # ||I||_2 = 1 exactly
-    log_scales = np.full(T + 1, np.nan)  # NaN after an escaped state: no products after it
-    log_scales[: n + 1] = L
-    lam = np.linalg.eigvals(W)
-    rho = float(np.max(np.abs(lam)))
-    sigma_max = float(np.linalg.norm(W, ord=2))
+    key = W.tobytes()
+    linear_key = (H, n, key) if D is None else None  # the linear RNN's products depend on W and T only
+    if linear_key in _LINEAR_PRODUCTS:
+        log_norm, U, log_scales, steps = _remember(_LINEAR_PRODUCTS, linear_key)
+    else:
+        log_norm, U, log_scales, steps = _products_and_norms(W, D, T, n)
+        if linear_key is not None:
+            _remember(_LINEAR_PRODUCTS, linear_key, (log_norm, U, log_scales, steps), MEMO_PRODUCTS)
+    if key not in _SPECTRA:
+        lam = np.linalg.eigvals(W)
+        _remember(_SPECTRA, key, (lam, float(np.max(np.abs(lam))), float(np.linalg.norm(W, ord=2))), MEMO_SPECTRA)
+    lam, rho, sigma_max = _remember(_SPECTRA, key)
     with np.errstate(divide="ignore"):
         log_rho, log_gs = np.log10(rho), np.log10(f.gamma * sigma_max)
     return GradientProfile(

@@ -394,8 +394,9 @@ def test_updates_hold_blas_to_one_thread_and_restore_the_count(ex):
 
 def _drawn(explorer):
     """Everything an update draws: the image, the title, the notes and every line's data."""
-    lines = {name: (np.asarray(line.get_xdata(), dtype=float).tolist(), np.asarray(line.get_ydata(), dtype=float).tolist(),
-                    line.get_visible()) for name, line in explorer.lines.items()}
+    lines = {name: (np.asarray(line.get_xdata(), dtype=float).tolist(),
+                    np.asarray(line.get_ydata(), dtype=float).tolist(), line.get_visible())
+             for name, line in explorer.lines.items()}
     return explorer.png, explorer.verdict, dict(explorer.texts), lines
 
 

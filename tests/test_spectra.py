@@ -475,3 +475,32 @@ def test_preset_stories_hold_numerically():
     assert S.format_pow10(P["below the float range"].log_norm[-1]) == "1.3e-523"
     assert 10 ** P["8 × 8 non-normal (§5)"].log_norm[P["8 × 8 non-normal (§5)"].norm_steps].max() > 1e5
     assert np.allclose(P["orthogonal 64 × 64"].log_norm[P["orthogonal 64 × 64"].norm_steps], 0, atol=1e-9)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return a == b
+
+
+@pytest.mark.parametrize("size", [2, 24])
+def test_profile_memos_give_what_a_fresh_computation_gives(size):
+    """gradient_profile remembers W's spectrum and the linear RNN's products (they depend on W and T
+    only): a profile built from the memos equals one computed with them emptied, field by field, and
+    the shared arrays are read-only."""
+    W = S.explorer_matrix(kind="random", r1=0.95, size=size) if size > 2 else S.triangular_2x2(0.9, -0.5, 3.0)
+    h0, u = np.full(size, 0.3), np.full(size, 0.1)
+    first = S.gradient_profile(W, 300, "linear", h0=h0)
+    for activation, kwargs in (("linear", dict(h0=-h0, u=u)), ("tanh", dict(h0=-h0, u=u)), ("linear", dict(h0=h0))):
+        memo = S.gradient_profile(W, 300, activation, **kwargs)
+        assert (memo.products is first.products) == (activation == "linear"), "the linear products are reused"
+        assert memo.eigenvalues is first.eigenvalues, "W's spectrum is reused"
+        S._SPECTRA.clear()
+        S._LINEAR_PRODUCTS.clear()
+        fresh = S.gradient_profile(W, 300, activation, **kwargs)
+        assert all(_same(x, y) for x, y in zip(memo, fresh)), activation
+        first = S.gradient_profile(W, 300, "linear", h0=h0)
+    with pytest.raises(ValueError, match="read-only"):
+        first.products[0, 0, 0] = 1.0
+    other = S.gradient_profile(W, 200, "linear", h0=h0)  # another T: other products
+    assert other.products is not first.products and other.T == 200

@@ -28,7 +28,10 @@ Speed: the figure is built once. An update sets the artists' data and redraws on
 cached background (blitting), then encodes the canvas as PNG (`png_bytes`: lossless, twice as
 fast as Pillow's writer). The backgrounds (the axes, and the t axes over them) are cached per box of
 the state panel, kind of state labels (h_t or principal components) and T (see `_render`). Text that changes with the controls (the title line, the notes)
-is written onto the finished frame by Pillow, much faster than Agg's text. Recent profiles are
+is rendered by Pillow once per distinct string and copied onto the finished frame, much faster than
+Agg's text. Each update holds BLAS to one thread (`one_blas_thread`, through threadpoolctl): its
+hundreds of small products and LAPACK calls only lose when OpenBLAS wakes a second thread on a busy
+2-core machine. Recent profiles are
 cached (up to CACHED_PROFILE_BYTES), so moving the scrubber t, or going back to a preset, redraws
 without recomputing (for H > 8 the scrubber regrows the product at t from the nearest one the
 profile keeps: `spectra.product_at`). `benchmarks/bench_explorer.py` measures every control.
