@@ -415,3 +415,15 @@ def test_every_kind_of_control_change_draws_what_a_fresh_explorer_draws(ex):
         ex.set(**move)
         fresh = E.eigenvalue_explorer(**ex.settings())
         assert _drawn(ex) == _drawn(fresh), move
+
+
+def test_the_text_cache_is_bounded_and_a_miss_draws_the_same(ex, monkeypatch):
+    monkeypatch.setattr(E, "CACHED_TEXTS", 3)
+    ex.set(kind="random", size=16, T=200)
+    for t in (10, 20, 30, 40, 10):
+        ex.controls["t"].value = t
+        assert len(ex._tiles) <= 3
+    drawn = _drawn(ex)
+    ex._tiles.clear()  # every text rendered again
+    ex.update()
+    assert _drawn(ex) == drawn

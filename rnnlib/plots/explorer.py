@@ -27,11 +27,11 @@ the controls move. An exception inside a callback is caught and shown in red und
 Speed: the figure is built once. An update sets the artists' data and redraws only them over a
 cached background (blitting), then encodes the canvas as PNG (`png_bytes`: lossless, twice as
 fast as Pillow's writer). The backgrounds (the axes, and the t axes over them) are cached per box of
-the state panel, kind of state labels (h_t or principal components) and T (see `_render`). Text that changes with the controls (the title line, the notes)
-is rendered by Pillow once per distinct string and copied onto the finished frame, much faster than
-Agg's text. Each update holds BLAS to one thread (`one_blas_thread`, through threadpoolctl): its
-hundreds of small products and LAPACK calls only lose when OpenBLAS wakes a second thread on a busy
-2-core machine. Recent profiles are
+the state panel, kind of state labels (h_t or principal components) and T (see `_render`). Text
+that changes with the controls (the title line, the notes) is rendered by Pillow once per distinct
+string and copied onto the finished frame, much faster than Agg's text. Each update holds BLAS to
+one thread (`one_blas_thread`, through threadpoolctl): its hundreds of small products and LAPACK
+calls only lose when OpenBLAS wakes a second thread on a busy 2-core machine. Recent profiles are
 cached (up to CACHED_PROFILE_BYTES), so moving the scrubber t, or going back to a preset, redraws
 without recomputing (for H > 8 the scrubber regrows the product at t from the nearest one the
 profile keeps: `spectra.product_at`). `benchmarks/bench_explorer.py` measures every control.
@@ -119,14 +119,14 @@ def _png_chunk(tag: bytes, data: bytes) -> bytes:
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
-    """The PNG file of an RGB image (height, width, 3) uint8, any strides: lossless, every row with the "Up" filter
+    """The PNG file of an RGB image (height, width, 3) uint8: lossless, every row with the "Up" filter
     (its difference from the row above), zlib level 1. Twice as fast as Pillow's writer at level 1,
     whose adaptive per-row filter choice costs more than the compression (4 ms against 8 ms for the
     1000 x 344 frame), for a file about 20 % larger (60 kB)."""
     height, width = rgb.shape[:2]
     raw = np.empty((height, width * 3 + 1), np.uint8)
     raw[:, 0] = 2  # filter type Up
-    rows = raw[:, 1:].reshape(height, width, 3)  # a view: rgb may be one too (the RGB of an RGBA buffer)
+    rows = raw[:, 1:].reshape(height, width, 3)  # a view of raw
     rows[0] = rgb[0]  # the row above the first is zeros
     np.subtract(rgb[1:], rgb[:-1], out=rows[1:])  # modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
@@ -183,7 +183,6 @@ class EigenvalueExplorer:
         self.axis_redraws = 0
         self._backgrounds = {}  # cached layers, oldest first (see _render)
         self._tiles = {}  # rendered texts, oldest first (see _text_tile)
-        self._tile_left = {}  # title text -> the left of its box around its centre
         self._t_layers = {}
         self._profile_key = None
         self._profiles = {}  # settings without t -> (profile, state_xy, verdict), oldest first
@@ -526,8 +525,8 @@ class EigenvalueExplorer:
         whole pixels: most notes and titles come back from one update to the next (laying out and
         rasterizing them again cost about 5 ms an update)."""
         height, width = rgb.shape[:2]
-        tile, alpha = self._text_tile(self.verdict.text, self._title_font, box=False)
-        _paste(rgb, tile, alpha, round(width / 2 + self._tile_left[self.verdict.text]), 0)
+        tile, alpha, left = self._text_tile(self.verdict.text, self._title_font, box=False)
+        _paste(rgb, tile, alpha, round(width / 2 + left), 0)
         pad = 3
         for name, text in self.texts.items():
             if not text:
@@ -535,17 +534,17 @@ class EigenvalueExplorer:
             ax_name, anchor, horizontal, vertical = NOTE_PLACES[name]
             x, y = self.axes[ax_name].transAxes.transform(anchor)
             y = height - y  # display y runs up, image rows run down
-            tile, alpha = self._text_tile(text, self._note_font, box=True)
+            tile, alpha, _ = self._text_tile(text, self._note_font, box=True)
             w, h = tile.shape[1] - 4 * pad - 1, tile.shape[0] - 4 * pad - 1  # the text's own size
             x0 = x - w - pad if horizontal == "right" else x + pad
             y0 = y - h - pad if vertical == "bottom" else y + pad
             _paste(rgb, tile, alpha, round(x0 - 2 * pad), round(y0 - 2 * pad))
 
-    def _text_tile(self, text: str, font, box: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(RGB tile (h, w, 3), alpha (h, w, 1)) of a text: black on white in a rounded box with a grey
-        border (box=True, the notes; alpha True inside the box, False at its corners), or black text
-        alone with its antialiased coverage 0..255 as alpha (the title line, TITLE_PX / 2 below the
-        tile's top edge; its centre is `_tile_left[text]` from the tile's left edge, negated).
+    def _text_tile(self, text: str, font, box: bool) -> tuple[np.ndarray, np.ndarray, int]:
+        """(RGB tile (h, w, 3), alpha (h, w, 1), left) of a text: black on white in a rounded box with a
+        grey border (box=True, the notes; alpha True inside the box, False at its corners; left 0), or
+        black text alone with its antialiased coverage 0..255 as alpha (the title line, TITLE_PX / 2
+        below the tile's top edge, its centre at -left from the tile's left edge).
         Cached: the CACHED_TEXTS most recent texts."""
         key = (text, font.size, box)
         hit = self._tiles.pop(key, None)
@@ -555,6 +554,7 @@ class EigenvalueExplorer:
                 pad = 3
                 left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=font, spacing=2)
                 w, h = right - left, bottom - top
+                shift = 0
                 size = (w + 4 * pad + 1, h + 4 * pad + 1)
                 tile, mask = Image.new("RGB", size, (255, 255, 255)), Image.new("L", size, 0)
                 rect = (pad, pad, pad + w + 2 * pad, pad + h + 2 * pad)
@@ -568,16 +568,12 @@ class EigenvalueExplorer:
                 mask = Image.new("L", size, 0)
                 ImageDraw.Draw(mask).text((-left, TITLE_PX / 2), text, font=font, fill=255, anchor="mt")
                 tile = Image.new("RGB", size, (0, 0, 0))
-                self._tile_left[text] = left
+                shift = left
             alpha = np.asarray(mask)[:, :, None]
-            hit = (np.asarray(tile).astype(np.uint16), alpha > 0) if box else (np.asarray(tile).astype(np.uint16),
-                                                                               alpha.astype(np.uint16))
+            hit = (np.asarray(tile).astype(np.uint16), alpha > 0 if box else alpha.astype(np.uint16), shift)
         self._tiles[key] = hit  # the most recent last
         while len(self._tiles) > CACHED_TEXTS:
-            old_text, _, old_box = next(iter(self._tiles))
             del self._tiles[next(iter(self._tiles))]
-            if not old_box:
-                self._tile_left.pop(old_text, None)
         return hit
 
     def _repr_mimebundle_(self, **kwargs):
