@@ -244,46 +244,48 @@ def _sequential_diag_products(W: np.ndarray, D: np.ndarray | None, T: int,
     return U, L
 
 
-def _top_gram_eigenvalues(U: np.ndarray, squarings: int = 2, iterations: int = 12) -> np.ndarray:
+def _top_gram_eigenvalues(U: np.ndarray, k: int = 3, iterations: int = 4) -> np.ndarray:
     """The largest eigenvalue of U[i]^T U[i] (sigma_max(U[i])^2) for a stack U (n, H, H): exact to rounding.
 
-    A batched power iteration on G^(2^squarings), G = U^T U (squaring G `squarings` times raises the
-    ratio of its two largest eigenvalues to that power, so a few steps converge), each answer checked
-    by a bound that holds for any vector x of unit length: theta = x^T G x <= lambda_1, and with the
-    residual r = G x - theta x and tau = trace G = the sum of the eigenvalues (all >= 0), every other
-    eigenvalue is at most tau - theta; so when 2 theta > tau the Kato-Temple inequality gives
-    0 <= lambda_1 - theta <= |r|^2 / (2 theta - tau). Where that bound is above 1e-14 theta (two
-    singular values too close to separate: an orthogonal product, the first steps, a zero matrix)
-    the answer comes from `np.linalg.eigvalsh` of G instead. Long products of the explorer's factors
-    have a dominant direction, so the fallback is rare there; it costs what eigvalsh alone would.
+    A batched subspace iteration with k vectors on G^2, G = U^T U (started from each U's k largest
+    rows, near its leading right singular vectors), then Rayleigh-Ritz: the Ritz values
+    theta_1 >= ... >= theta_k of G on the subspace, and the unit Ritz vector y of theta_1. Each answer
+    is checked by a bound that holds for any such subspace: theta_i <= lambda_i (interlacing), so with
+    tau = trace G = the sum of the eigenvalues (all >= 0), lambda_2 <= alpha = tau - theta_1 - theta_3
+    - ... - theta_k; when alpha < theta_1, the Kato-Temple inequality gives 0 <= lambda_1 - theta_1 <=
+    |G y - theta_1 y|^2 / (theta_1 - alpha). Where that bound is above 1e-14 theta_1 (singular values
+    too close to separate: an orthogonal product, the first steps, a zero matrix) the answer comes
+    from `np.linalg.eigvalsh` of G instead. Long products of the explorer's factors have a few
+    dominant directions, so the fallback is rare there. Several vectors, not one: for a random W with
+    rho < 1 sigma_2 / sigma_1 of its products stays near 0.8, where a single vector converges slowly
+    and its bound (alpha = tau - theta_1) is too weak.
     """
     U = np.asarray(U, dtype=np.float64)
-    n = U.shape[0]
+    n, H = U.shape[0], U.shape[-1]
     if n == 0:
         return np.empty(0)
+    k = min(k, H)
     G = np.swapaxes(U, 1, 2) @ U
-    scale = np.trace(G, axis1=1, axis2=2)  # ||U||_F^2: the answer scales with it
+    scale = np.trace(G, axis1=1, axis2=2).copy()  # ||U||_F^2: the answer scales with it
     scale[scale == 0.0] = 1.0
-    G /= scale[:, None, None]  # trace 1: every power of G below stays in [0, 1], no overflow
+    G /= scale[:, None, None]  # trace 1: no overflow below
     tau = np.trace(G, axis1=1, axis2=2)
-    A = G
-    for _ in range(squarings):
-        A = A @ A
-    rows = np.argmax(np.einsum("nij,nij->ni", U, U), axis=1)  # each matrix's largest row: a start near v_1
-    x = U[np.arange(n), rows][:, :, None]  # (n, H, 1)
+    A = G @ G
+    rows = np.argsort(-np.einsum("nij,nij->ni", U, U), axis=1)[:, :k]  # each U's k largest rows
+    X = np.swapaxes(U[np.arange(n)[:, None], rows], 1, 2)  # (n, H, k)
     for _ in range(iterations):
-        x = A @ x
-        x /= np.maximum(np.sqrt(np.einsum("nij,nij->n", x, x)), 1e-300)[:, None, None]
-    Gx = G @ x
-    theta = np.einsum("nij,nij->n", x, Gx)
-    r = Gx - theta[:, None, None] * x
+        X, _ = np.linalg.qr(A @ X)  # orthonormal columns
+    theta, S = np.linalg.eigh(np.swapaxes(X, 1, 2) @ G @ X)  # Ritz values, ascending
+    y = X @ S[:, :, -1:]  # the unit Ritz vector of theta_1
+    top = theta[:, -1]
+    r = G @ y - top[:, None, None] * y
     r2 = np.einsum("nij,nij->n", r, r)
-    gap = 2.0 * theta - tau
-    ok = (gap > 0.0) & (r2 <= 1e-14 * theta * gap)
+    gap = top - (tau - top - theta[:, : k - 2].sum(axis=1))  # theta_1 - alpha
+    ok = (gap > 0.0) & (r2 <= 1e-14 * top * gap)
     if not np.all(ok):
         bad = np.nonzero(~ok)[0]
-        theta[bad] = np.linalg.eigvalsh(G[bad])[:, -1]
-    return theta * scale
+        top[bad] = np.linalg.eigvalsh(G[bad])[:, -1]
+    return top * scale
 
 
 def prefix_log_norms(J, ord=2) -> np.ndarray:
@@ -497,7 +499,7 @@ def _products_and_norms(W: np.ndarray, D: np.ndarray | None, T: int, n: int):
     else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
         steps = _norm_grid(n)
         U, L = _sequential_diag_products(W, D, n, keep=steps)
-        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps at once (a checked power iteration)
+        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps at once (a checked subspace iteration)
         top = _top_gram_eigenvalues(U)
         with np.errstate(divide="ignore"):
             log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
