@@ -290,8 +290,8 @@ def _exact_top(U):
                                                    ("random", 1.0, "relu"), ("random", 1.5, "linear"),
                                                    ("orthogonal", 1.0, "linear"), ("orthogonal", 1.3, "tanh")])
 def test_top_gram_eigenvalues_equal_the_largest_squared_singular_value(kind, r1, activation):
-    """The checked power iteration against numpy's SVD, on the explorer's own 64 x 64 products at the
-    norm grid (a dominant direction: the iteration answers) and orthogonal ones (all singular values
+    """The checked subspace iteration against numpy's SVD, on the explorer's own 64 x 64 products at the
+    norm grid (a few dominant directions: the iteration answers) and orthogonal ones (all singular values
     equal at first: those answers must come from the eigvalsh fallback)."""
     p = S.explorer_profile(kind=kind, r1=r1, size=64, activation=activation, T=1000)
     D = None if activation == "linear" else p.fprime[1:]
