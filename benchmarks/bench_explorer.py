@@ -9,8 +9,9 @@ kernel-side cost; the browser adds its own (tooling.md measured 0.13-0.33 s per 
 JupyterLab). Targets: median <= 50 ms per control, first draw <= 300 ms.
 
 Both wall-clock and CPU time (time.process_time, all threads of the process) are printed: on the
-shared project machine other jobs stretch wall time, and OpenBLAS's worker threads, which get no
-core of their own there, spin and inflate CPU time on the 64 x 64 LAPACK calls.
+shared project machine other jobs stretch wall time; CPU time is what this process itself used.
+Each explorer update holds BLAS to one thread itself (`rnnlib.plots.explorer.one_blas_thread`,
+threadpoolctl); building the explorer and everything outside an update use the process's count.
 `--threads N` sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS before numpy is imported (default: as
 the environment has it, which is what a notebook kernel gets).
 """

@@ -23,6 +23,7 @@ It imports numpy only.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -198,31 +199,85 @@ def _sequential_diag_products(W: np.ndarray, D: np.ndarray | None, T: int,
     keep = np.arange(T + 1) if keep is None else np.asarray(keep)
     U = np.empty((len(keep), H, H))
     L = np.empty(T + 1)
-    scale = 0.5 * math.log10(H)
+    base = 0.5 * math.log10(H)
     P, spare = np.eye(H) / math.sqrt(H), np.empty((H, H))
-    L[0], k = scale, 0
+    L[0], k = base, 0
     if k < len(keep) and keep[k] == 0:
         U[k], k = P, k + 1
     Dc = None if D is None else D[:, :, None]
-    matmul, multiply, vdot, sqrt, log10 = np.matmul, np.multiply, np.vdot, math.sqrt, math.log10
+    matmul, multiply, dot, sqrt, log10 = np.matmul, np.multiply, np.dot, math.sqrt, math.log10
     next_kept = int(keep[k]) if k < len(keep) else -1
+    # The running product is 10**base B with B of any size; L[t] = base + log10 ||B_t||_F. B is brought
+    # back to unit norm (base absorbing its norm) without a pass of its own: with f' the factor 1/||B||
+    # rides on the column diag(f'(a_t)) / ||B|| (H numbers, not H^2); the linear RNN rescales only when
+    # ||B|| leaves 1e+-20 (far from over- or underflow in the next products and norms). So most steps
+    # cost one product, one row scaling (with f') and one norm.
+    s = 1.0  # ||B_0||_F
+    flat = {id(P): P.reshape(-1), id(spare): spare.reshape(-1)}  # 1-D views: np.dot of them is 5x faster than vdot
     for t in range(T):  # _diag_step, inlined: at H = 64 the Python around each product costs as much as it
         Q = matmul(W, P, out=spare)
         if Dc is not None:
-            multiply(Q, Dc[t], out=Q)  # diag(f'(a_t)) W P
-        s = sqrt(float(vdot(Q, Q)))
-        if s != 0.0:
-            Q *= 1.0 / s
+            multiply(Q, Dc[t] * (1.0 / s), out=Q)  # diag(f'(a_t)) W B / ||B||
+            base += log10(s)
+        q = flat[id(Q)]
+        s = sqrt(float(dot(q, q)))
         P, spare = Q, P
         if s == 0.0:  # an exactly zero product stays zero
             U[k:], L[t + 1 :] = 0.0, -math.inf
             break
-        scale += log10(s)
-        L[t + 1] = scale
+        L[t + 1] = base + log10(s)
         if t + 1 == next_kept:
-            U[k], k = P, k + 1
+            multiply(P, 1.0 / s, out=U[k])  # kept at unit Frobenius norm
+            k += 1
             next_kept = int(keep[k]) if k < len(keep) else -1
+        if Dc is None and not 1e-20 < s < 1e20:
+            P *= 1.0 / s
+            base, s = L[t + 1], 1.0
     return U, L
+
+
+def _top_gram_eigenvalues(U: np.ndarray, k: int = 3, iterations: int = 4) -> np.ndarray:
+    """The largest eigenvalue of U[i]^T U[i] (sigma_max(U[i])^2) for a stack U (n, H, H): exact to rounding.
+
+    A batched subspace iteration with k vectors on G^2, G = U^T U (started from each U's k largest
+    rows, near its leading right singular vectors), then Rayleigh-Ritz: the Ritz values
+    theta_1 >= ... >= theta_k of G on the subspace, and the unit Ritz vector y of theta_1. Each answer
+    is checked by a bound that holds for any such subspace: theta_i <= lambda_i (interlacing), so with
+    tau = trace G = the sum of the eigenvalues (all >= 0), lambda_2 <= alpha = tau - theta_1 - theta_3
+    - ... - theta_k; when alpha < theta_1, the Kato-Temple inequality gives 0 <= lambda_1 - theta_1 <=
+    |G y - theta_1 y|^2 / (theta_1 - alpha). Where that bound is above 1e-14 theta_1 (singular values
+    too close to separate: an orthogonal product, the first steps, a zero matrix) the answer comes
+    from `np.linalg.eigvalsh` of G instead. Long products of the explorer's factors have a few
+    dominant directions, so the fallback is rare there. Several vectors, not one: for a random W with
+    rho < 1 sigma_2 / sigma_1 of its products stays near 0.8, where a single vector converges slowly
+    and its bound (alpha = tau - theta_1) is too weak.
+    """
+    U = np.asarray(U, dtype=np.float64)
+    n, H = U.shape[0], U.shape[-1]
+    if n == 0:
+        return np.empty(0)
+    k = min(k, H)
+    G = np.swapaxes(U, 1, 2) @ U
+    scale = np.trace(G, axis1=1, axis2=2).copy()  # ||U||_F^2: the answer scales with it
+    scale[scale == 0.0] = 1.0
+    G /= scale[:, None, None]  # trace 1: no overflow below
+    tau = np.trace(G, axis1=1, axis2=2)
+    A = G @ G
+    rows = np.argsort(-np.einsum("nij,nij->ni", U, U), axis=1)[:, :k]  # each U's k largest rows
+    X = np.swapaxes(U[np.arange(n)[:, None], rows], 1, 2)  # (n, H, k)
+    for _ in range(iterations):
+        X, _ = np.linalg.qr(A @ X)  # orthonormal columns
+    theta, S = np.linalg.eigh(np.swapaxes(X, 1, 2) @ G @ X)  # Ritz values, ascending
+    y = X @ S[:, :, -1:]  # the unit Ritz vector of theta_1
+    top = theta[:, -1]
+    r = G @ y - top[:, None, None] * y
+    r2 = np.einsum("nij,nij->n", r, r)
+    gap = top - (tau - top - theta[:, : k - 2].sum(axis=1))  # theta_1 - alpha
+    ok = (gap > 0.0) & (r2 <= 1e-14 * top * gap)
+    if not np.all(ok):
+        bad = np.nonzero(~ok)[0]
+        top[bad] = np.linalg.eigvalsh(G[bad])[:, -1]
+    return top * scale
 
 
 def prefix_log_norms(J, ord=2) -> np.ndarray:
@@ -317,9 +372,11 @@ def hidden_trajectory(W, h0, T: int, activation: str = "linear", u=None, escape:
         return h, a
     bounded = f.name in ("tanh", "sigmoid") and escape >= 1.0  # |h_t| <= 1: no escape to look for
     tanh = f.name == "tanh"  # written in place: no temporary per step (the 64 x 64 explorer runs 1000 of them)
+    with_u = bool(np.any(u))  # u = 0 (the explorer's default): no addition per step
     for t in range(1, T + 1):
         a_t = np.matmul(W, h[t - 1], out=a[t])
-        a_t += u  # a_t = W h_{t-1} + u
+        if with_u:
+            a_t += u  # a_t = W h_{t-1} + u
         if tanh:
             np.tanh(a_t, out=h[t])  # h_t = f(a_t)
         else:
@@ -395,6 +452,53 @@ def _norm_grid(n: int) -> np.ndarray:
     return np.unique(np.concatenate([np.round(np.linspace(0, n, NORM_GRID + 1)).astype(int), [n // 4, n // 2]]))
 
 
+# Small memos of gradient_profile, most recent last (the explorer asks again for the same W when only the
+# state, the input or the activation moves): W's eigenvalues, rho and sigma_max by W's bytes, and the
+# linear RNN's products and norms by (H, T, W's bytes). Their arrays are read-only: profiles share them.
+MEMO_SPECTRA = 16
+MEMO_PRODUCTS = 4
+_SPECTRA: dict = {}
+_LINEAR_PRODUCTS: dict = {}
+
+
+def _remember(memo: dict, key, value=None, size: int = 0):
+    """memo[key], moved to the end (value None), or value stored there as read-only arrays, the oldest
+    entries dropped beyond size. Returns the entry."""
+    if value is None:
+        value = memo.pop(key)
+    else:
+        for item in value:
+            if isinstance(item, np.ndarray):
+                item.setflags(write=False)
+    memo[key] = value
+    while size and len(memo) > size:
+        del memo[next(iter(memo))]
+    return value
+
+
+def _products_and_norms(W: np.ndarray, D: np.ndarray | None, T: int, n: int):
+    """gradient_profile's products of the factors diag(D[t - 1]) W (D None: W) for t = 1..n of T steps:
+    (log_norm (T + 1,), products, log_scales (T + 1,), steps), as GradientProfile describes them."""
+    H = W.shape[0]
+    log_norm = np.full(T + 1, np.nan)
+    if H <= SCAN_MAX_H:
+        J = np.broadcast_to(W, (n, H, H)) if D is None else D[:, :, None] * W
+        U, L = _prefix_products(np.asarray(J))
+        steps = np.arange(n + 1)
+        log_norm[: n + 1] = _log_norms(U, L)
+    else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
+        steps = _norm_grid(n)
+        U, L = _sequential_diag_products(W, D, n, keep=steps)
+        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps at once (a checked subspace iteration)
+        top = _top_gram_eigenvalues(U)
+        with np.errstate(divide="ignore"):
+            log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
+        log_norm[0] = 0.0  # ||I||_2 = 1 exactly
+    log_scales = np.full(T + 1, np.nan)  # NaN after an escaped state: no products after it
+    log_scales[: n + 1] = L
+    return log_norm, U, log_scales, steps
+
+
 def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, escape: float = 1e100) -> GradientProfile:
     """||dh_t/dh_0|| for t = 0..T of h_t = f(W h_{t-1} + u), with its two reference rates.
 
@@ -424,25 +528,18 @@ def gradient_profile(W, T: int, activation: str = "linear", u=None, h0=None, esc
         n = T if escaped_at is None else escaped_at
         fprime[1 : n + 1] = f.derivative(a[1 : n + 1], h[1 : n + 1])  # f'(a_t), (n, H)
     D = None if f.name == "linear" else fprime[1 : n + 1]  # diag(f'(a_t)) W, t = 1..n
-    log_norm = np.full(T + 1, np.nan)
-    if H <= SCAN_MAX_H:
-        J = np.broadcast_to(W, (T, H, H)) if D is None else D[:, :, None] * W
-        U, L = _prefix_products(np.asarray(J))
-        steps = np.arange(n + 1)
-        log_norm[: n + 1] = _log_norms(U, L)
-    else:  # one product at a time, without forming the stack of factors, kept at the grid steps only
-        steps = _norm_grid(n)
-        U, L = _sequential_diag_products(W, D, n, keep=steps)
-        # sigma_max^2 = the largest eigenvalue of U^T U, all grid steps in one batched call
-        top = np.linalg.eigvalsh(np.swapaxes(U, 1, 2) @ U)[:, -1]
-        with np.errstate(divide="ignore"):
-            log_norm[steps] = L[steps] + 0.5 * np.log10(np.maximum(top, 0.0))
-        log_norm[0] = 0.0  # ||I||_2 = 1 exactly
-    log_scales = np.full(T + 1, np.nan)  # NaN after an escaped state: no products after it
-    log_scales[: n + 1] = L
-    lam = np.linalg.eigvals(W)
-    rho = float(np.max(np.abs(lam)))
-    sigma_max = float(np.linalg.norm(W, ord=2))
+    key = W.tobytes()
+    linear_key = (H, n, key) if D is None else None  # the linear RNN's products depend on W and T only
+    if linear_key in _LINEAR_PRODUCTS:
+        log_norm, U, log_scales, steps = _remember(_LINEAR_PRODUCTS, linear_key)
+    else:
+        log_norm, U, log_scales, steps = _products_and_norms(W, D, T, n)
+        if linear_key is not None:
+            _remember(_LINEAR_PRODUCTS, linear_key, (log_norm, U, log_scales, steps), MEMO_PRODUCTS)
+    if key not in _SPECTRA:
+        lam = np.linalg.eigvals(W)
+        _remember(_SPECTRA, key, (lam, float(np.max(np.abs(lam))), float(np.linalg.norm(W, ord=2))), MEMO_SPECTRA)
+    lam, rho, sigma_max = _remember(_SPECTRA, key)
     with np.errstate(divide="ignore"):
         log_rho, log_gs = np.log10(rho), np.log10(f.gamma * sigma_max)
     return GradientProfile(
@@ -706,13 +803,24 @@ def explorer_matrix(kind="real", r1=0.9, r2=0.5, angle=30.0, shear=0.0, size=16,
         return math.copysign(1.0, r1) * complex_pair_2x2(abs(r1), math.radians(angle), shear)
     if kind == "8x8 example":
         return np.diag(np.linspace(0.9, 0.8, 8)) + np.eye(8, k=1)
+    if kind == "random":  # = init_recurrent(size, "gaussian", spectral_radius=|r1|, seed=MATRIX_SEED), bit for bit
+        base, rho = _seeded_matrix("gaussian", size)
+        return base * (abs(r1) / rho)
+    if kind == "orthogonal":
+        return r1 * _seeded_matrix("orthogonal", size)[0]
+    raise ValueError(f"kind: expected one of {EXPLORER_KINDS}, got {kind!r}")
+
+
+@functools.lru_cache(maxsize=64)
+def _seeded_matrix(kind: str, size: int) -> tuple[np.ndarray, float]:
+    """(init_recurrent(size, kind, seed=MATRIX_SEED), its spectral radius), made once per (kind, size):
+    moving r1 only rescales it, so the explorer does not draw it and compute its eigenvalues again on
+    every move. The same arithmetic as `rnnlib.core._with_spectral_radius`; read-only (shared)."""
     from .remedies import init_recurrent  # one home for the random initializations
 
-    if kind == "random":
-        return init_recurrent(size, "gaussian", spectral_radius=abs(r1), seed=MATRIX_SEED)
-    if kind == "orthogonal":
-        return r1 * init_recurrent(size, "orthogonal", seed=MATRIX_SEED)
-    raise ValueError(f"kind: expected one of {EXPLORER_KINDS}, got {kind!r}")
+    W = init_recurrent(size, kind, seed=MATRIX_SEED)
+    W.setflags(write=False)
+    return W, np.max(np.abs(np.linalg.eigvals(W)))
 
 
 def explorer_state(kind="real", size=16, u=0.0, h0_1=0.8, h0_2=-0.4, **_) -> tuple[np.ndarray, np.ndarray]:

@@ -366,3 +366,64 @@ def test_png_bytes_is_a_lossless_png():
     rgb[5:20] = 255  # flat rows, as in a plot
     back = Image.open(io.BytesIO(E.png_bytes(rgb)))
     assert back.mode == "RGB" and back.size == (53, 37) and np.array_equal(np.asarray(back), rgb)
+
+
+def test_updates_hold_blas_to_one_thread_and_restore_the_count(ex):
+    """Inside an update BLAS runs one thread (threadpoolctl); before and after, the kernel's own count."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if not threadpoolctl.threadpool_info():
+        pytest.skip("no BLAS that threadpoolctl can see")
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"}
+
+    seen, real = [], ex._update
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        ex._update = lambda: (seen.append(blas_threads()), real())[1]
+        try:
+            ex.controls["r1"].value = 0.5
+            assert seen == [{1}], "one BLAS thread inside the update"
+            assert blas_threads() == {2}, "the count before the update is restored"
+            ex._update = lambda: 1 / 0
+            ex.controls["r1"].value = 0.6  # an update that raises (shown in the widget) restores it too
+            assert blas_threads() == {2} and ex.errors and "ZeroDivisionError" in ex.errors[-1]
+        finally:
+            del ex._update
+            ex.errors.clear()
+
+
+def _drawn(explorer):
+    """Everything an update draws: the image, the title, the notes and every line's data."""
+    lines = {name: (np.asarray(line.get_xdata(), dtype=float).tolist(),
+                    np.asarray(line.get_ydata(), dtype=float).tolist(), line.get_visible())
+             for name, line in explorer.lines.items()}
+    return explorer.png, explorer.verdict, dict(explorer.texts), lines
+
+
+def test_every_kind_of_control_change_draws_what_a_fresh_explorer_draws(ex):
+    """The caches (profiles, per-size matrices, backgrounds, rendered texts) never show stale numbers:
+    after each kind of move (every slider, the scrubber alone, the activation, the matrix kind, a
+    preset, going back to earlier settings) the image, title, notes and line data equal those of an
+    explorer built from scratch at the same settings."""
+    moves = [dict(r1=0.7), dict(r2=-0.6), dict(shear=3.0), dict(kind="complex"), dict(angle=75.0),
+             dict(activation="tanh"), dict(u=0.5), dict(h0_1=-0.3), dict(h0_2=1.1), dict(T=300), dict(t=42),
+             dict(t=300), dict(kind="random", size=24), dict(size=32), dict(r1=-0.7), dict(r1=0.7),
+             dict(activation="linear"), dict(h0_1=0.4), dict(t=17), dict(kind="orthogonal"), dict(kind="8x8 example"),
+             dict(preset="tanh: mode-locked cycle"), dict(t=5), dict(preset="vanishing"), dict(activation="relu"),
+             dict(kind="random", size=24, r1=0.7, activation="tanh", T=300, t=300)]
+    for move in moves:
+        ex.set(**move)
+        fresh = E.eigenvalue_explorer(**ex.settings())
+        assert _drawn(ex) == _drawn(fresh), move
+
+
+def test_the_text_cache_is_bounded_and_a_miss_draws_the_same(ex, monkeypatch):
+    monkeypatch.setattr(E, "CACHED_TEXTS", 3)
+    ex.set(kind="random", size=16, T=200)
+    for t in (10, 20, 30, 40, 10):
+        ex.controls["t"].value = t
+        assert len(ex._tiles) <= 3
+    drawn = _drawn(ex)
+    ex._tiles.clear()  # every text rendered again
+    ex.update()
+    assert _drawn(ex) == drawn

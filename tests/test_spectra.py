@@ -266,6 +266,73 @@ def test_sequential_diag_products_match_the_stack_of_factors(linear):
     U3, L3 = S._sequential_diag_products(W, D0, 40)
     assert np.all(L3[6:] == -np.inf) and np.all(U3[6:] == 0) and np.all(np.isfinite(L3[:6]))
 
+def test_sequential_diag_products_far_outside_the_float_range_at_the_kept_steps():
+    """The linear loop carries the scale and rescales only when ||B|| leaves 1e+-20: norms and kept
+    products stay exact across 1e+-400 (against t log10(c) for c times an orthogonal matrix)."""
+    Q = S.explorer_matrix(kind="orthogonal", r1=1.0, size=12)
+    keep = np.array([0, 1, 7, 100, 333, 600])
+    for c in (0.2, 5.0):
+        U, L = S._sequential_diag_products(c * Q, None, 600, keep=keep)
+        t = np.arange(601)
+        assert np.allclose(L, t * np.log10(c) + 0.5 * np.log10(12), rtol=0, atol=1e-9), "||c^t Q^t||_F"
+        assert np.allclose(U, np.stack([np.linalg.matrix_power(Q, k) for k in keep]) / np.sqrt(12), atol=1e-9)
+        D = np.full((600, 12), 0.5)  # the same with f' = 1/2: the scale rides on the column of f'
+        U2, L2 = S._sequential_diag_products(c * Q, D, 600, keep=keep)
+        assert np.allclose(L2, t * np.log10(c / 2) + 0.5 * np.log10(12), rtol=0, atol=1e-9)
+        assert np.allclose(U2, U, atol=1e-9)
+
+
+def _exact_top(U):
+    return np.linalg.svd(U, compute_uv=False)[:, 0] ** 2
+
+
+@pytest.mark.parametrize("kind, r1, activation", [("random", 0.9, "tanh"), ("random", -2.0, "tanh"),
+                                                   ("random", 1.0, "relu"), ("random", 1.5, "linear"),
+                                                   ("orthogonal", 1.0, "linear"), ("orthogonal", 1.3, "tanh")])
+def test_top_gram_eigenvalues_equal_the_largest_squared_singular_value(kind, r1, activation):
+    """The checked subspace iteration against numpy's SVD, on the explorer's own 64 x 64 products at the
+    norm grid (a few dominant directions: the iteration answers) and orthogonal ones (all singular values
+    equal at first: those answers must come from the eigvalsh fallback)."""
+    p = S.explorer_profile(kind=kind, r1=r1, size=64, activation=activation, T=1000)
+    D = None if activation == "linear" else p.fprime[1:]
+    U, _ = S._sequential_diag_products(p.W, D, 1000, keep=S._norm_grid(1000))
+    assert np.allclose(S._top_gram_eigenvalues(U), _exact_top(U), rtol=1e-12, atol=0)
+
+
+def test_top_gram_eigenvalues_on_hard_stacks():
+    """Near-equal top singular values, a zero matrix, a rank-one matrix, tiny and huge scales, 2 x 2."""
+    rng = np.random.default_rng(3)
+    Q1, _ = np.linalg.qr(rng.standard_normal((16, 16)))
+    Q2, _ = np.linalg.qr(rng.standard_normal((16, 16)))
+    stacks = [Q1 @ np.diag(s) @ Q2 for s in (np.r_[1.0, 1.0 - 1e-9, np.linspace(0.5, 0.1, 14)],
+                                               np.r_[1.0, 0.999, np.full(14, 0.998)],
+                                               np.r_[1.0, np.zeros(15)], np.zeros(16),
+                                               np.r_[1e-150, 1e-160, np.full(14, 1e-170)],
+                                               np.r_[1e150, 1e100, np.full(14, 1.0)])]
+    stacks += [rng.standard_normal((16, 16)) for _ in range(20)]
+    U = np.stack(stacks)
+    assert np.allclose(S._top_gram_eigenvalues(U), _exact_top(U), rtol=1e-12, atol=0)
+    small = rng.standard_normal((30, 2, 2))
+    assert np.allclose(S._top_gram_eigenvalues(small), _exact_top(small), rtol=1e-12, atol=0)
+    assert S._top_gram_eigenvalues(np.empty((0, 3, 3))).shape == (0,)
+
+
+def test_explorer_matrices_are_init_recurrent_bit_for_bit_after_the_cache():
+    """The seeded H x H matrices come from a per-size cache; every r1 (either sign, 0, repeated) gives
+    exactly what init_recurrent gives, and the cached base is never changed by a caller."""
+    from rnnlib.remedies import init_recurrent
+
+    for size in (4, 20, 64):
+        for r1 in (0.9, -0.9, 0.0, 2.0, -1.37, 0.9):
+            W = S.explorer_matrix(kind="random", r1=r1, size=size)
+            assert np.array_equal(W, init_recurrent(size, "gaussian", spectral_radius=abs(r1), seed=S.MATRIX_SEED))
+            W[0, 0] = 123.0  # the caller's copy, not the cache
+            O = S.explorer_matrix(kind="orthogonal", r1=r1, size=size)
+            assert np.array_equal(O, r1 * init_recurrent(size, "orthogonal", seed=S.MATRIX_SEED))
+    assert np.array_equal(S.explorer_matrix(kind="random", r1=1.0, size=4),
+                          init_recurrent(4, "gaussian", spectral_radius=1.0, seed=S.MATRIX_SEED))
+
+
 def test_singular_values_and_ellipse_of_the_product_match_an_explicit_product():
     W = S.triangular_2x2(0.95, 0.94, 10.0)
     p = S.gradient_profile(W, 300)
@@ -455,3 +522,32 @@ def test_numbers_and_arrays_of_the_wrong_kind_are_named():
     with pytest.raises(ValueError, match=r"^h: expected rows that are all finite or all NaN"):
         S.principal_components(np.full((5, 3), np.nan))
     assert S.departure_from_normality(np.array([[1j, 2.0], [0.0, 1.0]])) == pytest.approx(2.0)  # complex is fine here
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return a == b
+
+
+@pytest.mark.parametrize("size", [2, 24])
+def test_profile_memos_give_what_a_fresh_computation_gives(size):
+    """gradient_profile remembers W's spectrum and the linear RNN's products (they depend on W and T
+    only): a profile built from the memos equals one computed with them emptied, field by field, and
+    the shared arrays are read-only."""
+    W = S.explorer_matrix(kind="random", r1=0.95, size=size) if size > 2 else S.triangular_2x2(0.9, -0.5, 3.0)
+    h0, u = np.full(size, 0.3), np.full(size, 0.1)
+    first = S.gradient_profile(W, 300, "linear", h0=h0)
+    for activation, kwargs in (("linear", dict(h0=-h0, u=u)), ("tanh", dict(h0=-h0, u=u)), ("linear", dict(h0=h0))):
+        memo = S.gradient_profile(W, 300, activation, **kwargs)
+        assert (memo.products is first.products) == (activation == "linear"), "the linear products are reused"
+        assert memo.eigenvalues is first.eigenvalues, "W's spectrum is reused"
+        S._SPECTRA.clear()
+        S._LINEAR_PRODUCTS.clear()
+        fresh = S.gradient_profile(W, 300, activation, **kwargs)
+        assert all(_same(x, y) for x, y in zip(memo, fresh)), activation
+        first = S.gradient_profile(W, 300, "linear", h0=h0)
+    with pytest.raises(ValueError, match="read-only"):
+        first.products[0, 0, 0] = 1.0
+    other = S.gradient_profile(W, 200, "linear", h0=h0)  # another T: other products
+    assert other.products is not first.products and other.T == 200

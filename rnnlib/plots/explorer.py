@@ -27,8 +27,11 @@ the controls move. An exception inside a callback is caught and shown in red und
 Speed: the figure is built once. An update sets the artists' data and redraws only them over a
 cached background (blitting), then encodes the canvas as PNG (`png_bytes`: lossless, twice as
 fast as Pillow's writer). The backgrounds (the axes, and the t axes over them) are cached per box of
-the state panel, kind of state labels (h_t or principal components) and T (see `_render`). Text that changes with the controls (the title line, the notes)
-is written onto the finished frame by Pillow, much faster than Agg's text. Recent profiles are
+the state panel, kind of state labels (h_t or principal components) and T (see `_render`). Text
+that changes with the controls (the title line, the notes) is rendered by Pillow once per distinct
+string and copied onto the finished frame, much faster than Agg's text. Each update holds BLAS to
+one thread (`one_blas_thread`, through threadpoolctl): its hundreds of small products and LAPACK
+calls only lose when OpenBLAS wakes a second thread on a busy 2-core machine. Recent profiles are
 cached (up to CACHED_PROFILE_BYTES), so moving the scrubber t, or going back to a preset, redraws
 without recomputing (for H > 8 the scrubber regrows the product at t from the nearest one the
 profile keeps: `spectra.product_at`). `benchmarks/bench_explorer.py` measures every control.
@@ -50,6 +53,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
+from threadpoolctl import ThreadpoolController
 
 from ..spectra import (
     EXPLORER_ACTIVATIONS,
@@ -87,6 +91,7 @@ NOTE_PLACES = {  # note name -> (axes, anchor (x, y) in axes coordinates, horizo
     "ellipse": ("ellipse", (0.03, 0.97), "left", "top"),  # sigma_max, sigma_min of the product at t
 }
 CACHED_LAYERS = 12  # backgrounds kept of each layer (about 1.4 MB each)
+CACHED_TEXTS = 200  # rendered titles and notes kept (a few kB each)
 # Recent profiles kept (going back to a preset or an activation recomputes nothing), up to this many
 # bytes of products: dozens of 2 x 2 ones, or of 64 x 64 ones with T = 1000 (2.2 MB each: only the
 # products at the norm steps are kept, see `spectra.GradientProfile`).
@@ -94,6 +99,20 @@ CACHED_PROFILE_BYTES = 40_000_000
 # Two lines of fixed height under the image (story, numbers): the widget keeps its height however
 # the text wraps, and no number is broken across lines ("3.1e-" / "62").
 LINE_CSS = "height:3.2em; line-height:1.6em; overflow:hidden"
+
+
+_BLAS = []  # the ThreadpoolController of this process, made on the first update (it costs about 1 ms)
+
+
+def one_blas_thread():
+    """A context manager that holds BLAS (numpy's OpenBLAS) to one thread in its block and restores
+    the previous count on leaving, through `threadpoolctl`. An update makes hundreds of small BLAS and
+    LAPACK calls (64 x 64 products, eigenvalues, a PCA); with OpenBLAS's default threads some of them
+    wake a second thread, which on a 2-core machine shared with other work spins beside the main one
+    or makes the call wait for it. Only the update is limited, never the rest of the kernel."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
@@ -106,14 +125,30 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     whose adaptive per-row filter choice costs more than the compression (4 ms against 8 ms for the
     1000 x 344 frame), for a file about 20 % larger (60 kB)."""
     height, width = rgb.shape[:2]
-    rows = rgb.reshape(height, width * 3)
     raw = np.empty((height, width * 3 + 1), np.uint8)
     raw[:, 0] = 2  # filter type Up
-    raw[0, 1:] = rows[0]  # the row above the first is zeros
-    np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])  # modulo 256, as PNG wants
+    rows = raw[:, 1:].reshape(height, width, 3)  # a view of raw
+    rows[0] = rgb[0]  # the row above the first is zeros
+    np.subtract(rgb[1:], rgb[:-1], out=rows[1:])  # modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+            + _png_chunk(b"IDAT", zlib.compress(raw, 1)) + _png_chunk(b"IEND", b""))  # raw: no copy
+
+
+def _paste(rgb: np.ndarray, tile: np.ndarray, alpha: np.ndarray, x: int, y: int):
+    """Put tile (h, w, 3) into rgb at column x, row y, cut at rgb's edges: where alpha (h, w, 1) is True
+    (bool), or blended by alpha in 0..255 (uint16)."""
+    height, width = rgb.shape[:2]
+    h, w = tile.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x0 >= x1 or y0 >= y1:
+        return
+    region = rgb[y0:y1, x0:x1]
+    t, a = tile[y0 - y : y1 - y, x0 - x : x1 - x], alpha[y0 - y : y1 - y, x0 - x : x1 - x]
+    if a.dtype == bool:  # an opaque box: copied where it is
+        np.copyto(region, t, where=a)
+    else:  # antialiased text, alpha 0..255: blended in integers, rounded
+        region[...] = (t * a + region * (255 - a) + 127) // 255
 
 
 def _nowrap(items, sep: str = " · ") -> str:
@@ -148,6 +183,7 @@ class EigenvalueExplorer:
         self._holding = False
         self.axis_redraws = 0
         self._backgrounds = {}  # cached layers, oldest first (see _render)
+        self._tiles = {}  # rendered texts, oldest first (see _text_tile)
         self._t_layers = {}
         self._profile_key = None
         self._profiles = {}  # settings without t -> (profile, state_xy, verdict), oldest first
@@ -341,7 +377,12 @@ class EigenvalueExplorer:
         return self.profile
 
     def update(self):
-        """Recompute for the current settings and redraw the image (called by every control)."""
+        """Recompute for the current settings and redraw the image (called by every control), with
+        BLAS held to one thread (`one_blas_thread`)."""
+        with one_blas_thread():
+            self._update()
+
+    def _update(self):
         s = explorer_settings(**self.settings())
         p = self._current_profile(s)
         T, t_s = p.T, s["t"]
@@ -471,18 +512,21 @@ class EigenvalueExplorer:
         for artist in self._animated:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())  # (height, width, 4), a view of Agg's buffer
-        height, width = rgba.shape[:2]
-        frame = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
-        self._overlay(frame)
-        self.png = png_bytes(np.asarray(frame))
+        # The RGB of Agg's buffer (opaque), copied contiguous (the PNG filter runs 10x slower on a strided view).
+        rgb = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[:, :, :3])  # (height, width, 3): 1.4 ms
+        self._overlay(rgb)
+        self.png = png_bytes(rgb)
         self.image.value = self.png
 
-    def _overlay(self, frame: Image.Image):
-        """Write the title (the verdict) and the panels' notes onto the rendered frame, with Pillow."""
-        draw = ImageDraw.Draw(frame)
-        width, height = frame.size
-        draw.text((width / 2, TITLE_PX / 2), self.verdict.text, font=self._title_font, fill=(0, 0, 0), anchor="mt")
+    def _overlay(self, rgb: np.ndarray):
+        """Write the title (the verdict) and the panels' notes onto the rendered frame (height, width, 3).
+
+        Each distinct text is rendered once by Pillow into a tile (`_text_tile`) and then copied in at
+        whole pixels: most notes and titles come back from one update to the next (laying out and
+        rasterizing them again cost about 5 ms an update)."""
+        height, width = rgb.shape[:2]
+        tile, alpha, left = self._text_tile(self.verdict.text, self._title_font, box=False)
+        _paste(rgb, tile, alpha, round(width / 2 + left), 0)
         pad = 3
         for name, text in self.texts.items():
             if not text:
@@ -490,13 +534,47 @@ class EigenvalueExplorer:
             ax_name, anchor, horizontal, vertical = NOTE_PLACES[name]
             x, y = self.axes[ax_name].transAxes.transform(anchor)
             y = height - y  # display y runs up, image rows run down
-            left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=self._note_font, spacing=2)
-            w, h = right - left, bottom - top
+            tile, alpha, _ = self._text_tile(text, self._note_font, box=True)
+            w, h = tile.shape[1] - 4 * pad - 1, tile.shape[0] - 4 * pad - 1  # the text's own size
             x0 = x - w - pad if horizontal == "right" else x + pad
             y0 = y - h - pad if vertical == "bottom" else y + pad
-            draw.rounded_rectangle((x0 - pad, y0 - pad, x0 + w + pad, y0 + h + pad), radius=3, fill=(255, 255, 255),
-                                   outline=(207, 216, 220))
-            draw.multiline_text((x0 - left, y0 - top), text, font=self._note_font, fill=(0, 0, 0), spacing=2)
+            _paste(rgb, tile, alpha, round(x0 - 2 * pad), round(y0 - 2 * pad))
+
+    def _text_tile(self, text: str, font, box: bool) -> tuple[np.ndarray, np.ndarray, int]:
+        """(RGB tile (h, w, 3), alpha (h, w, 1), left) of a text: black on white in a rounded box with a
+        grey border (box=True, the notes; alpha True inside the box, False at its corners; left 0), or
+        black text alone with its antialiased coverage 0..255 as alpha (the title line, TITLE_PX / 2
+        below the tile's top edge, its centre at -left from the tile's left edge).
+        Cached: the CACHED_TEXTS most recent texts."""
+        key = (text, font.size, box)
+        hit = self._tiles.pop(key, None)
+        if hit is None:
+            probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+            if box:
+                pad = 3
+                left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=font, spacing=2)
+                w, h = right - left, bottom - top
+                shift = 0
+                size = (w + 4 * pad + 1, h + 4 * pad + 1)
+                tile, mask = Image.new("RGB", size, (255, 255, 255)), Image.new("L", size, 0)
+                rect = (pad, pad, pad + w + 2 * pad, pad + h + 2 * pad)
+                ImageDraw.Draw(mask).rounded_rectangle(rect, radius=3, fill=255, outline=255)
+                draw = ImageDraw.Draw(tile)
+                draw.rounded_rectangle(rect, radius=3, fill=(255, 255, 255), outline=(207, 216, 220))
+                draw.multiline_text((2 * pad - left, 2 * pad - top), text, font=font, fill=(0, 0, 0), spacing=2)
+            else:
+                left, top, right, bottom = probe.textbbox((0, 0), text, font=font, anchor="mt")
+                size = (right - left + 1, bottom + TITLE_PX // 2 + 1)
+                mask = Image.new("L", size, 0)
+                ImageDraw.Draw(mask).text((-left, TITLE_PX / 2), text, font=font, fill=255, anchor="mt")
+                tile = Image.new("RGB", size, (0, 0, 0))
+                shift = left
+            alpha = np.asarray(mask)[:, :, None]
+            hit = (np.asarray(tile).astype(np.uint16), alpha > 0 if box else alpha.astype(np.uint16), shift)
+        self._tiles[key] = hit  # the most recent last
+        while len(self._tiles) > CACHED_TEXTS:
+            del self._tiles[next(iter(self._tiles))]
+        return hit
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
