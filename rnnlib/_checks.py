@@ -27,7 +27,7 @@ from ._values import (  # noqa: F401 - re-exported: every module imports its val
     is_int, real_scalar, check_int, check_positive_int, check_positive, check_real, check_nonnegative,
     check_fraction, check_bool, _same_option, check_choice, check_generator,
     check_truncate, check_ord, _short, _got_dtype, as_array, check_real_array, check_array_list,
-    check_float_dtype, _cast, check_callable,
+    check_float_dtype, _cast, check_callable, check_text, check_nonempty, check_finite, check_shape, check_dims,
 )
 
 def check_activation(activation) -> Activation:
@@ -325,13 +325,6 @@ def check_ids(name: str, ids, V: int | None = None, *, ndim: int | None = 1, min
     return a
 
 
-def check_text(name: str, text) -> str:
-    """A non-empty str; else ValueError."""
-    if not isinstance(text, str) or not text:
-        raise ValueError(f"{name}: expected a non-empty string, got {describe(text)}")
-    return text
-
-
 def check_vocab(vocab) -> list:
     """A vocabulary: a non-empty list (or tuple) of distinct one-character strings."""
     ok = isinstance(vocab, (list, tuple)) and len(vocab) > 0
@@ -498,3 +491,29 @@ def check_profile(profile, profile_type: type):
         raise ValueError(f"profile: expected {what}, got a GradientProfile whose fields do not fit together "
                          f"(log_norm {np.shape(p.log_norm)}, W {np.shape(p.W)}, products {np.shape(p.products)})")
     return profile
+
+
+def check_increasing_ints(name: str, values, low: int = 0, what: str = "integers") -> np.ndarray:
+    """values as a 1-D integer array, non-empty, entries >= low, strictly increasing (window lengths,
+    lags, steps); else ValueError:
+        "{name}: expected a 1-D array of integer {what} >= {low}, got array([0, 2])"
+        "{name}: expected strictly increasing {what}, got [2, 2]"
+    """
+    a = check_ids(name, values, ndim=1, min_size=1)
+    if np.any(a < low):
+        raise ValueError(f"{name}: expected a 1-D array of integer {what} >= {low}, got {a!r}")
+    if np.any(np.diff(a) <= 0):
+        raise ValueError(f"{name}: expected strictly increasing {what}, got {a.tolist()}")
+    return a
+
+
+def check_writable_float64(name: str, x, why: str = "perturbed in place") -> np.ndarray:
+    """x if it is a writable, finite float64 numpy array (a function changes it in place and reads
+    the result); else ValueError naming what it got (a list, another dtype, a read-only view)."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise ValueError(f"{name}: expected a float64 numpy array ({why}), got {type(x).__name__} "
+                         f"{getattr(x, 'dtype', '')}".rstrip())
+    if not x.flags.writeable:
+        raise ValueError(f"{name}: expected a writable float64 array ({why}), got a read-only one")
+    check_real_array(name, x)  # finite
+    return x

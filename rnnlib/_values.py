@@ -159,6 +159,21 @@ def check_callable(name: str, value, what: str = "a function"):
     return value
 
 
+def check_text(name: str, text, what: str = "a non-empty string") -> str:
+    """text if it is a non-empty str; else "{name}: expected {what}, got {text!r}"."""
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"{name}: expected {what}, got {_short(text)}")
+    return text
+
+
+def check_nonempty(name: str, value, what: str):
+    """value if it is non-empty (a dict of curves or panels, a list); else "{name}: expected {what}, got an empty dict"
+    (or list, ...: the type's name)."""
+    if not value:
+        raise ValueError(f"{name}: expected {what}, got an empty {type(value).__name__}")
+    return value
+
+
 def check_truncate(truncate) -> int | None:
     """None (full BPTT) or an integer window k >= 1 (not a bool), as an int; else ValueError."""
     if truncate is None:
@@ -257,3 +272,41 @@ def _cast(name: str, x: np.ndarray, dtype) -> np.ndarray:
         raise ValueError(f"{name}: expected finite values within the range of {np.dtype(dtype).name} (the dtype of "
                          f"the parameters), got values too large for it")
     return y
+
+
+def check_finite(name: str, a: np.ndarray) -> np.ndarray:
+    """a (a real array) if every entry is finite; else "{name}: expected finite values, got NaN or inf"."""
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return a
+
+
+def check_shape(name: str, a: np.ndarray, shape: tuple, like: str = "", *, symbols: str | None = None) -> np.ndarray:
+    """a if a.shape == shape, the shape another argument (or the model) fixes; else ValueError:
+        "{name}: expected shape {shape} {like}, got {a.shape}"    e.g. like="like signals.delta"
+    symbols names the dimensions: symbols="(B, Y)" gives "expected shape (B, Y) = (4, 3) like the cache".
+    """
+    shape = tuple(shape)
+    if np.shape(a) != shape:
+        sym = f"{symbols} = " if symbols else ""
+        raise ValueError(f"{name}: expected shape {sym}{shape}{' ' + like if like else ''}, got {np.shape(a)}")
+    return a
+
+
+def check_dims(name: str, a: np.ndarray, dims: tuple, low: tuple | None = None, like: str = "") -> np.ndarray:
+    """a if it has len(dims) dimensions, each a fixed size (an int in dims) or a named one (a str) of
+    at least the matching entry of low (None: any size); else ValueError (the bounds are named when
+    the number of dimensions is right):
+        "{name}: expected shape (B, Y), got (5,)"
+        "{name}: expected shape (L, B) with L >= 2 and B >= 1, got (1, 4)"
+        "{name}: expected shape (M, 4) with M >= 2 like states_fit, got (3, 5)"
+    """
+    shape, low = np.shape(a), low if low is not None else (None,) * len(dims)
+    ok = len(shape) == len(dims) and all(
+        n == d if not isinstance(d, str) else (m is None or n >= m) for n, d, m in zip(shape, dims, low))
+    if not ok:
+        bounds = " and ".join(f"{d} >= {m}" for d, m in zip(dims, low) if isinstance(d, str) and m is not None)
+        bounds = bounds if len(shape) == len(dims) else ""
+        raise ValueError(f"{name}: expected shape ({', '.join(map(str, dims))})" + (f" with {bounds}" if bounds else "")
+                         + (f" {like}" if like else "") + f", got {shape}")
+    return a

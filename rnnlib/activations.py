@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._values import _short, check_callable, check_nonnegative
+from ._values import _short, check_callable, check_nonnegative, check_text
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 
@@ -34,8 +34,7 @@ class Activation:
 
     def __post_init__(self):
         """Check the fields: a non-empty name, callables f and derivative, a finite gamma >= 0."""
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name: expected a non-empty string such as 'softsign', got {_short(self.name)}")
+        check_text("name", self.name, "a non-empty string such as 'softsign'")
         check_callable("f", self.f, "a function a -> f(a) on arrays")
         check_callable("derivative", self.derivative, "a function (a, h) -> f'(a) on arrays")
         if self.derivative_into is not None:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._values import check_array_list, check_float_dtype, check_real  # not _checks: it imports this module
+from ._values import check_array_list, check_float_dtype, check_real, check_shape  # not _checks: it imports this module
 from .activations import Activation
 
 __all__ = ["RNNParams", "Trace", "global_norm", "same_kind"]
@@ -81,8 +81,7 @@ class RNNParams(NamedTuple):
                              f"got {type(other).__name__}")
         arrays = check_array_list("other", other)
         for name, a, b in zip(self._fields, self, arrays):
-            if np.shape(a) != b.shape:
-                raise ValueError(f"other.{name}: expected shape {np.shape(a)} (self's), got {b.shape}")
+            check_shape(f"other.{name}", b, np.shape(a), "(self's)")
         return RNNParams(*(a + scale * b for a, b in zip(self, arrays)))
 
     def norm(self) -> float:

@@ -31,9 +31,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (check_activation, check_bool, check_float_dtype, check_h0, check_int, check_nonnegative, check_params,
-                      check_positive_int, check_real_array, check_targets, check_trace, check_truncate, check_x_t,
-                      check_xs)
+from ._checks import (check_activation, check_bool, check_dims, check_finite, check_float_dtype, check_h0, check_int,
+                      check_nonnegative, check_params, check_positive_int, check_real_array, check_shape,
+                      check_targets, check_trace, check_truncate, check_x_t, check_xs)
 from .activations import Activation
 from .containers import RNNParams, Trace, global_norm  # re-exported: rnnlib.core.RNNParams works as before
 
@@ -254,11 +254,7 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     logits (B, Y), targets (B,) -> (loss, dlogits (B, Y)) with
     loss = -(1/B) sum_b log y^_{b, y_b} and dlogits = (y^ - onehot(y)) / B.
     """
-    logits = check_real_array("logits", logits)
-    if logits.ndim != 2:
-        raise ValueError(f"logits: expected shape (B, Y), got {logits.shape}")
-    if min(logits.shape) < 1:
-        raise ValueError(f"logits: expected B >= 1 and Y >= 1, got shape {logits.shape}")
+    logits = check_dims("logits", check_real_array("logits", logits), ("B", "Y"), (1, 1))
     B, Y = logits.shape
     targets = check_targets(targets, None, B, Y)
     loss, dlogits = _cross_entropy(logits[None], targets[None], softmax(logits)[None])
@@ -363,12 +359,8 @@ def step_backward(dlogits_t, dh_next, cache):
     B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
     checked = []
     for name, value, shape in (("dlogits_t", dlogits_t, (B, Y)), ("dh_next", dh_next, (B, H))):
-        value = check_real_array(name, value, finite=False)
-        if value.shape != shape:
-            raise ValueError(f"{name}: expected shape {shape} to match the cache, got {value.shape}")
-        if not np.isfinite(value).all():
-            raise ValueError(f"{name}: expected finite values, got NaN or inf")
-        checked.append(value)
+        value = check_shape(name, check_real_array(name, value, finite=False), shape, "to match the cache")
+        checked.append(check_finite(name, value))
     with np.errstate(over="ignore", invalid="ignore"):
         dx_t, dh_prev, grads = _step_backward(*checked, cache)
     if not (np.isfinite(dx_t).all() and np.isfinite(dh_prev).all() and all(np.isfinite(g).all() for g in grads)):

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_positive, check_real_array, check_truncate
+from ._checks import check_positive, check_real_array, check_truncate, check_writable_float64
 from ._values import check_callable
 from .core import RNNParams, _check_sequence, _required, bptt
 
@@ -27,12 +27,7 @@ def numerical_jacobian(f: Callable[[], np.ndarray], x: np.ndarray, eps: float = 
     Costs 2 * x.size evaluations of f. Notebooks 03 and 04.
     """
     _check_function_of_nothing(f)
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise ValueError(f"x: expected a float64 numpy array (perturbed in place), got {type(x).__name__} "
-                         f"{getattr(x, 'dtype', '')}".rstrip())
-    if not x.flags.writeable:
-        raise ValueError("x: expected a writable float64 array (perturbed in place), got a read-only one")
-    check_real_array("x", x)  # finite
+    check_writable_float64("x", x)  # perturbed in place, finite
     eps = check_positive("eps", eps)
     f0 = _value_of(f)
     out_shape = f0.shape

@@ -41,9 +41,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (MAX_UNITS, check_finite_fields, check_float_dtype, check_int, check_ord,
-                      check_output_layer, check_positive, check_positive_int, check_real, check_real_array,
-                      check_real_fields, check_seed, check_state, check_targets, check_time_major, describe)
+from ._checks import (MAX_UNITS, check_choice, check_finite, check_finite_fields, check_float_dtype, check_int,
+                      check_ord, check_output_layer, check_positive, check_positive_int, check_real, check_real_array,
+                      check_real_fields, check_seed, check_shape, check_state, check_targets, check_time_major,
+                      describe)
 from .core import RNNParams, Trace, logsumexp, softmax
 from .jacobians import _running_products
 
@@ -121,8 +122,7 @@ class LSTMParams(NamedTuple):
 
     def block(self, name: str) -> slice:
         """The rows of W_x, W_h and b that belong to gate `name` ("i", "f", "g" or "o")."""
-        if name not in GATES:
-            raise ValueError(f"name: expected one of {GATES}, got {name!r}")
+        check_choice("name", name, GATES)
         H, j = self.n_hidden, GATES.index(name)
         return slice(j * H, (j + 1) * H)
 
@@ -162,9 +162,7 @@ def _check_xs(xs, params: LSTMParams, name: str = "xs") -> np.ndarray:
     if xs.shape[-1] != params.n_in:
         raise ValueError(f"{name}: expected last dimension X = {params.n_in} (W_x is {params.W_x.shape}), got shape "
                          f"{xs.shape}")
-    if not np.all(np.isfinite(xs)):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return xs.astype(params.W_h.dtype, copy=True)
+    return check_finite(name, xs).astype(params.W_h.dtype, copy=True)
 
 
 def _check_state(name: str, s, B: int, params: LSTMParams, *, none_is_zeros: bool = True) -> np.ndarray:
@@ -271,9 +269,8 @@ def step_backward(dlogits_t, dh_next, dc_next, cache: LSTMStepCache):
     """
     cache = _check_cache(cache)
     B, H, Y = cache.h_t.shape[0], cache.params.n_hidden, cache.params.n_out
-    dlogits_t = check_real_array("dlogits_t", dlogits_t)
-    if dlogits_t.shape != (B, Y):
-        raise ValueError(f"dlogits_t: expected shape (B, Y) = ({B}, {Y}) like the cache, got {dlogits_t.shape}")
+    dlogits_t = check_shape("dlogits_t", check_real_array("dlogits_t", dlogits_t), (B, Y), "like the cache",
+                            symbols="(B, Y)")
     dh_next = _check_state("dh_next", dh_next, B, cache.params, none_is_zeros=False)
     dc_next = _check_state("dc_next", dc_next, B, cache.params, none_is_zeros=False)
     x_t, h_prev, c_prev, i_t, f_t, g_t, o_t, c_t, tanh_c_t, h_t, params = cache

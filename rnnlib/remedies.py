@@ -31,9 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import get_activation
-from ._checks import (MAX_UNITS, check_arrays_like, check_bool, check_choice, check_generator, check_ids, check_int,
-                      check_nonnegative, check_positive, check_positive_int, check_real, check_real_array, check_real_nd,
-                      check_seed, check_square, check_targets, describe)
+from ._checks import (MAX_UNITS, check_arrays_like, check_bool, check_choice, check_generator, check_increasing_ints,
+                      check_int, check_nonnegative, check_positive, check_positive_int, check_real, check_real_array,
+                      check_real_nd, check_seed, check_shape, check_square, check_targets, describe)
 from .containers import RNNParams, global_norm, same_kind  # global_norm: re-exported (notebook 06 calls remedies.global_norm)
 from .core import _backward, _check_sequence, _forward, _with_spectral_radius, init_params
 
@@ -89,14 +89,9 @@ def bptt_chunked(params: RNNParams, xs, targets, h0=None, activation: str = "tan
 
 
 def _check_distribution(ks, probs):
-    ks = check_ids("ks", ks, ndim=1, min_size=1)
-    if np.any(ks < 1):
-        raise ValueError(f"ks: expected a 1-D array of integer window lengths >= 1, got {ks!r}")
-    if np.any(np.diff(ks) <= 0):
-        raise ValueError(f"ks: expected strictly increasing window lengths, got {ks.tolist()}")
+    ks = check_increasing_ints("ks", ks, 1, "window lengths")
     probs = check_real_nd("probs", probs, 1).astype(np.float64, copy=False)
-    if probs.shape != ks.shape:
-        raise ValueError(f"probs: expected shape {ks.shape} (one probability per k), got {probs.shape}")
+    check_shape("probs", probs, ks.shape, "(one probability per k)")
     if np.any(probs <= 0) or not np.isclose(probs.sum(), 1.0):
         raise ValueError(f"probs: expected positive probabilities summing to 1, got {probs.tolist()}")
     return ks.astype(int), probs
@@ -505,12 +500,10 @@ def omega_from_signals(W_hh, signals: OmegaSignals, bound: float = 1e-20):
         raise ValueError(f"signals: expected the OmegaSignals(delta, fprime) of omega_signals, got {describe(signals)}")
     delta = check_real_nd("signals.delta", signals[0], 3)
     fprime = check_real_nd("signals.fprime", signals[1], 3)
-    if fprime.shape != delta.shape:
-        raise ValueError(f"signals.fprime: expected shape {delta.shape} like signals.delta, got {fprime.shape}")
+    check_shape("signals.fprime", fprime, delta.shape, "like signals.delta")
     H = delta.shape[-1]
     W_hh = check_square("W_hh", W_hh).astype(np.float64, copy=False)
-    if W_hh.shape != (H, H):
-        raise ValueError(f"W_hh: expected shape ({H}, {H}) to match the signals, got {W_hh.shape}")
+    check_shape("W_hh", W_hh, (H, H), "to match the signals")
     bound = check_positive("bound", bound)
     v = (delta * fprime).reshape(-1, H)
     d_sq = np.sum(delta * delta, axis=-1).reshape(-1)

@@ -775,8 +775,7 @@ def explorer_settings(**settings) -> dict:
             s[name] = check_int(name, s[name], low, high)
         else:
             s[name] = check_real(name, s[name], low, high)
-    if s["t"] > s["T"]:
-        raise ValueError(f"t: expected an integer 0 <= t <= T = {s['T']}, got {s['t']!r}")
+    s["t"] = check_int("t", s["t"], 0, s["T"], high_name="T")
     return s
 
 

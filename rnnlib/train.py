@@ -21,10 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (MAX_UNITS, check_activation, check_arrays_like, check_bool, check_callable, check_float_dtype,
-                      check_fraction, check_generator, check_h0, check_ids, check_int, check_int_array, check_nonnegative,
-                      check_optimizer, check_params, check_positive, check_real, check_real_nd, check_targets,
-                      check_text, check_vocab, check_xs, describe)
+from ._checks import (MAX_UNITS, check_activation, check_arrays_like, check_bool, check_callable, check_dims,
+                      check_float_dtype, check_fraction, check_generator, check_h0, check_ids, check_int,
+                      check_int_array, check_nonnegative, check_optimizer, check_params, check_positive, check_real,
+                      check_real_nd, check_shape, check_targets, check_text, check_vocab, check_xs, describe)
 from .containers import RNNParams, global_norm, same_kind
 from .core import _backward, _cross_entropy, _forward, _step_forward, softmax
 from .remedies import clip_by_norm
@@ -209,9 +209,7 @@ def char_rnn_setup(*, train_fraction: float = 0.9, B: int = 32, k: int = 25, H: 
     B, k, H, theta and lr are notebook 07's settings, returned with the data so that the notebook
     and `examples.char_rnn_experiment` train the same model.
     """
-    train_fraction = check_real("train_fraction", train_fraction, 0.0, 1.0)
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction: expected a number 0 < train_fraction < 1, got {train_fraction!r}")
+    train_fraction = check_fraction("train_fraction", train_fraction, low_open=True)
     B, k, H = (check_int(name, v, 1) for name, v in (("B", B), ("k", k), ("H", H)))
     theta, lr = check_positive("theta", theta), check_positive("lr", lr)
     text = load_text()
@@ -247,9 +245,7 @@ def chunk_batches(streams, k: int):
 
 def _check_streams(streams, V=None):
     streams = check_ids("streams", streams, V, ndim=2, min_size=2)
-    if streams.shape[0] < 2 or streams.shape[1] < 1:
-        raise ValueError(f"streams: expected shape (L, B) with L >= 2 and B >= 1, got {streams.shape}")
-    return streams
+    return check_dims("streams", streams, ("L", "B"), (2, 1))
 
 
 def _chunks(streams, k):
@@ -431,18 +427,13 @@ def probe_r2(states_fit, y_fit, states_test, y_test, ridge: float = 1e-3) -> flo
     1 means y is a linear function of the state; 0 means no better than predicting the mean.
     """
     S_fit = check_real_nd("states_fit", states_fit, 2).astype(np.float64, copy=False)
-    if S_fit.shape[0] < 1 or S_fit.shape[1] < 1:
-        raise ValueError(f"states_fit: expected shape (N, H) with N, H >= 1, got {S_fit.shape}")
+    check_dims("states_fit", S_fit, ("N", "H"), (1, 1))
     y_fit = check_real_nd("y_fit", y_fit, 1).astype(np.float64, copy=False)
-    if y_fit.shape != (S_fit.shape[0],):
-        raise ValueError(f"y_fit: expected shape ({S_fit.shape[0]},) like the rows of states_fit, got {y_fit.shape}")
+    check_shape("y_fit", y_fit, (S_fit.shape[0],), "like the rows of states_fit")
     S_test = check_real_nd("states_test", states_test, 2).astype(np.float64, copy=False)
-    if S_test.shape[0] < 2 or S_test.shape[1] != S_fit.shape[1]:
-        raise ValueError(f"states_test: expected shape (M, {S_fit.shape[1]}) with M >= 2 like states_fit, "
-                         f"got {S_test.shape}")
+    check_dims("states_test", S_test, ("M", S_fit.shape[1]), (2, None), "like states_fit")
     y_test = check_real_nd("y_test", y_test, 1).astype(np.float64, copy=False)
-    if y_test.shape != (S_test.shape[0],):
-        raise ValueError(f"y_test: expected shape ({S_test.shape[0]},) like the rows of states_test, got {y_test.shape}")
+    check_shape("y_test", y_test, (S_test.shape[0],), "like the rows of states_test")
     if np.all(y_test == y_test[0]):
         raise ValueError(f"y_test: expected values that vary (R^2 divides by their variance), got all {y_test[0]!r}")
     ridge = check_real("ridge", ridge, 0.0)

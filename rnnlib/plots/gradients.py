@@ -19,6 +19,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from .._checks import check_dims, check_nonempty, check_shape
 from ..activations import get_activation
 from ..analysis import bound_log_line, bptt_contribution_norms, lag_diagonals
 from ..core import forward
@@ -54,8 +55,7 @@ def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None)
     log10 ||C[t, k]|| over loss step t and use step k. Right: every term's norm against its lag
     (dots) and the median per lag (line), log axis. Notebook 03.
     """
-    if not norms:
-        raise ValueError("norms: expected at least one {label: (T + 1, T + 1) array}, got an empty dict")
+    check_nonempty("norms", norms, "at least one {label: (T + 1, T + 1) array}")
     labels = list(norms)
     first = np.asarray(norms[labels[0]])
     if first.ndim != 2 or first.shape[0] != first.shape[1] or first.shape[0] < 3:
@@ -78,8 +78,7 @@ def contributions_figure(norms: dict[str, np.ndarray], title: str | None = None)
     colors = SERIES
     for i, label in enumerate(labels):
         A = np.asarray(norms[label])
-        if A.shape != first.shape:
-            raise ValueError(f"norms[{label!r}]: expected shape {first.shape} like the first entry, got {A.shape}")
+        check_shape(f"norms[{label!r}]", A, first.shape, "like the first entry")
         diags = lag_diagonals(A)
         c = colors[i % len(colors)]
         for lag, d in enumerate(diags):
@@ -121,8 +120,7 @@ def jacobian_norms_figure(curves: dict[str, dict[float, np.ndarray]], title: str
     lag * log10(gamma sigma_max) a thin dotted line in the same colour, drawn on top with a white edge
     so that it stays visible where it runs along another scale's norm (sigmoid). Notebook 04.
     """
-    if not curves:
-        raise ValueError("curves: expected {activation: {sigma_max: log-norms}}, got an empty dict")
+    check_nonempty("curves", curves, "{activation: {sigma_max: log-norms}}")
     acts = list(curves)
     sigmas = sorted({s for c in curves.values() for s in c})
     cmap = colormaps["plasma"]
@@ -178,8 +176,7 @@ def singular_values_figure(log_sv: np.ndarray, title: str | None = None, label: 
     unresolvable region shaded. Notebook 04.
     """
     log_sv = np.asarray(log_sv, dtype=float)
-    if log_sv.ndim != 2:
-        raise ValueError(f"log_sv: expected an array (lags, H), got shape {log_sv.shape}")
+    check_dims("log_sv", log_sv, ("lags", "H"))
     L, H = log_sv.shape
     fig = plt.figure(figsize=(7.6, 4.5), layout="constrained")
     ax = fig.subplots()

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._checks import check_nonempty
 from ..lstm import gradient_profiles
 from ..tasks import wilson_interval
 
@@ -48,8 +49,7 @@ def profile_figure(panels: dict, title: str) -> Figure:
     "lstm_c" get the shared STYLE, others are labelled by their key. Log10 on a linear axis, as
     in notebook 04, so geometric decay is a straight line. title: the finding.
     """
-    if not panels:
-        raise ValueError("panels: expected {panel title: {curve: log-norms}}, got an empty dict")
+    check_nonempty("panels", panels, "{panel title: {curve: log-norms}}")
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(5.2 * n + 0.4, 4.0), sharey=True, layout="constrained", squeeze=False)
     for ax, (name, curves) in zip(axes[0], panels.items()):
