@@ -62,6 +62,31 @@ def _api(base: str, token: str, path: str, method: str = "GET"):
     return json.loads(body) if body else None
 
 
+def _wait_until_up(answers, server, log_path, what: str, timeout: float = 60.0) -> None:
+    """Poll answers() (it returns when the server answers, raises OSError while it does not) until it
+    answers; fail with the end of the server's log if the server exits or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answers()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.2)
+
+
+def _stop(server, log) -> None:
+    """SIGTERM, then SIGKILL after 15 s; close the log."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
 @pytest.fixture
 def lab(tmp_path):
     """A JupyterLab server on a temporary copy of the notebooks: yields (base url, token)."""
@@ -85,16 +110,7 @@ def lab(tmp_path):
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _api(base, token, "/api/status")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-                time.sleep(0.2)
+        _wait_until_up(lambda: _api(base, token, "/api/status"), server, tmp_path / "lab.log", "JupyterLab")
         yield base, token
     finally:
         try:
@@ -102,13 +118,7 @@ def lab(tmp_path):
                 _api(base, token, f"/api/sessions/{session['id']}", method="DELETE")  # shuts its kernel down
         except OSError:
             pass
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        _stop(server, log)
 
 
 def _wait_for_change(read, before, timeout=15.0):
@@ -242,28 +252,17 @@ def voila_app(tmp_path):
     log = open(tmp_path / "voila.log", "wb")
     server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}/"
+    def answers():
+        try:
+            urllib.request.urlopen(url + "api/status", timeout=5).close()
+        except urllib.error.HTTPError:
+            pass  # an HTTP error is an answer: the server is up
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api/status", timeout=5):
-                    break
-            except urllib.error.HTTPError:
-                break  # the server answers
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("Voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
-                time.sleep(0.2)
+        _wait_until_up(answers, server, tmp_path / "voila.log", "Voila")
         yield url
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        _stop(server, log)
 
 
 def test_explorer_app_in_voila(voila_app, chromium_path):
