@@ -199,19 +199,12 @@ def logsumexp(z: np.ndarray) -> np.ndarray:
 
 
 def _check_logits(name: str, z) -> np.ndarray:
-    """z as a real float array (..., Y) with Y >= 1, finite except for rows that are entirely NaN.
-
-    An all-NaN row is rnnlib's placeholder for step 0 (row 0 of trace.logits) and comes out as an
-    all-NaN row; any other NaN or inf is an error.
-    """
+    """z as a finite real float array (..., Y) with Y >= 1; else ValueError. (Row 0 of trace.logits,
+    NaN because there is no step 0, is not logits: pass trace.logits[1:].)"""
     z = check_real_array(name, z, finite=False)
     if z.ndim < 1 or z.shape[-1] < 1:
         raise ValueError(f"{name}: expected an array (..., Y) with Y >= 1 entries along the last axis, got shape {z.shape}")
-    finite = np.isfinite(z)
-    if not finite.all() and not (finite.all(axis=-1) | np.isnan(z).all(axis=-1)).all():
-        raise ValueError(f"{name}: expected finite values (or rows entirely NaN, the placeholder of step 0), "
-                         f"got NaN or inf")
-    return z
+    return check_finite(name, z)
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:
@@ -233,7 +226,7 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 def softmax(z: np.ndarray) -> np.ndarray:
     """softmax(z) along the last axis, shifted by max(z) so exp never overflows. Equation (3).
 
-    z (..., Y) finite; a row entirely NaN (row 0 of a trace: there is no step 0) stays NaN.
+    z (..., Y) finite.
     """
     z = _check_logits("z", z)
     return _softmax_into(z, np.empty_like(z))

@@ -45,7 +45,7 @@ from ._checks import (MAX_UNITS, check_choice, check_finite, check_finite_fields
                       check_ord, check_output_layer, check_positive, check_positive_int, check_real, check_real_array,
                       check_real_fields, check_seed, check_shape, check_state, check_targets, check_time_major,
                       describe)
-from .core import RNNParams, Trace, logsumexp, softmax
+from .core import RNNParams, Trace, _logsumexp, _softmax_into, softmax
 from .jacobians import _running_products
 
 __all__ = [
@@ -315,8 +315,8 @@ def _loss_and_dlogits(logits: np.ndarray, targets: np.ndarray):
     """Summed-over-time, batch-mean cross-entropy of logits (T, B, Y) and dL/dlogits (T, B, Y)."""
     T, B, _ = logits.shape
     t_idx, b_idx = np.arange(T)[:, None], np.arange(B)[None, :]
-    loss = float(np.sum(logsumexp(logits) - logits[t_idx, b_idx, targets])) / B
-    dlogits = softmax(logits)
+    loss = float(np.sum(_logsumexp(logits) - logits[t_idx, b_idx, targets])) / B
+    dlogits = _softmax_into(logits, np.empty_like(logits))
     dlogits[t_idx, b_idx, targets] -= 1.0
     dlogits /= B
     return loss, dlogits
@@ -452,7 +452,10 @@ def _forward(params: LSTMParams, xs, h0, c0) -> LSTMTrace:
     logits[0] = np.nan
     np.matmul(h[1:], params.W_yh.T, out=logits[1:])
     logits[1:] += params.b_y
-    return LSTMTrace(h, c, z, tanh_c, logits, softmax(logits), xs)
+    y_hat = np.empty_like(logits)
+    y_hat[0] = np.nan
+    _softmax_into(logits[1:], y_hat[1:])  # (3)
+    return LSTMTrace(h, c, z, tanh_c, logits, y_hat, xs)
 
 
 def _check_trace(trace, params: LSTMParams) -> None:

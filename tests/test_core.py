@@ -508,8 +508,12 @@ def test_softmax_family_rejects_what_is_not_finite_logits():
                            (np.array([True, False]), r"^z: expected a real")):
             with pytest.raises(ValueError, match=match):
                 fn(bad)
-    y = rnnlib.softmax(np.array([[np.nan] * 3, [0.0, 0.0, 0.0]]))  # row 0 of a trace: an all-NaN placeholder
-    assert np.isnan(y[0]).all() and np.allclose(y[1], 1 / 3)
+    # row 0 of trace.logits (NaN: there is no step 0) is not logits: rejected like any other NaN
+    trace = rnnlib.forward(rnnlib.init_params(3, 4, 3), np.zeros((2, 1, 3)))
+    for fn in (rnnlib.softmax, rnnlib.logsumexp, rnnlib.log_softmax):
+        with pytest.raises(ValueError, match=r"^z: expected finite values, got NaN or inf"):
+            fn(trace.logits)
+        assert np.all(np.isfinite(fn(trace.logits[1:])))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(rnnlib.softmax(np.array([1e308, -1e308])), [1.0, 0.0])
